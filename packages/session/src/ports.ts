@@ -1,0 +1,206 @@
+/**
+ * The ports through which the session core talks to the world.
+ *
+ * Theory of operation: the core owns the FTP dialogue and nothing else. Bytes arrive
+ * from the control channel through {@link FtpSession.receive}; replies leave through
+ * {@link ControlChannel.write}. Everything with side effects (data sockets, files,
+ * credentials, time) is reached through one of the interfaces below, which the
+ * `./node` export implements with real sockets and a chrooted file system, and tests
+ * implement in memory so every dialogue can be checked as a transcript.
+ *
+ * All paths handed to a {@link FileSystem} are virtual, absolute and normalised by the
+ * core (`/dir/file`, no `.`/`..`, no NUL, no trailing slash except `/`). The file system
+ * maps them under its own root and must not let anything (symlinks included) escape it.
+ */
+
+/** An error raised by a port. `code` follows POSIX errno names so replies map 1:1. */
+export interface PortError extends Error {
+  code:
+    | 'ENOENT'
+    | 'EEXIST'
+    | 'EACCES'
+    | 'EPERM'
+    | 'ENOTDIR'
+    | 'EISDIR'
+    | 'ENOTEMPTY'
+    | 'ENOSPC'
+    | 'EDQUOT'
+    | 'EINVAL'
+    | 'ENAMETOOLONG'
+    | 'EXDEV'
+    | 'EBUSY'
+    | 'EIO'
+    | 'ECONNRESET'
+    | 'ETIMEDOUT'
+    | 'EABORTED'
+    | string;
+}
+
+/** The client's command connection. */
+export interface ControlChannel {
+  /** Address the client connected to (as the socket reports it, e.g. `::ffff:127.0.0.1`). */
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The client's address (after PROXY protocol, the real client's). */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** True once the control connection is protected by TLS. */
+  readonly secure: boolean;
+  /** Queue bytes for the client. The core batches the replies of one received chunk into one write. */
+  write(data: string | Uint8Array): void;
+  /** Flush what was written, then close the connection. */
+  close(): void;
+}
+
+/** One data connection (passive accepted or active connected). */
+export interface DataConnection {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /**
+   * Send everything `source` yields, honouring backpressure, then finish the stream
+   * (FIN). Resolves with the number of bytes sent; rejects with a {@link PortError}
+   * (`ECONNRESET`, `EABORTED` after {@link destroy}, or the source's own error).
+   * A Node implementation may recognise its own file sources and stream them natively.
+   */
+  send(source: ByteSource): Promise<number>;
+  /**
+   * Copy everything the client sends into `sink` until end of stream, honouring
+   * backpressure (never buffering a whole file). Resolves with the number of bytes
+   * received; the caller then ends or aborts the sink.
+   */
+  receive(sink: ByteSink): Promise<number>;
+  /** Abort now (ABOR, timeout, session end): pending send/receive reject with `EABORTED`. */
+  destroy(): void;
+}
+
+/** A stream of bytes (file contents, a generated listing). */
+export type ByteSource = AsyncIterable<Uint8Array>;
+
+/** Where received bytes go (an upload). */
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<void> | void;
+  /** Complete the upload: make it visible under its final name (HiddenStores), fsync if configured. */
+  end(): Promise<void>;
+  /** Discard the upload (ABOR, connection lost): nothing half-written stays visible under the final name. */
+  abort(): Promise<void>;
+}
+
+/** A listener waiting for the client's passive data connection. */
+export interface PassiveListener {
+  /** The port the listener is bound to. */
+  readonly port: number;
+  /** The port to advertise in 227/229 (differs when the allocator maps exposed ↔ listened ports). */
+  readonly exposedPort: number;
+  /** True when the range was exhausted and the kernel chose a port outside it. */
+  readonly fallback: boolean;
+  /**
+   * The next incoming connection (connections that arrived earlier are queued), or
+   * `undefined` once the listener is closed. The core checks the peer address and may
+   * destroy a stranger's connection and call `accept()` again.
+   */
+  accept(): Promise<DataConnection | undefined>;
+  /** Stop listening and return the port to the allocator. Idempotent. */
+  close(): void;
+}
+
+export type PassiveResult =
+  | { ok: true; listener: PassiveListener }
+  | { ok: false; reason: 'exhausted' | 'quota' | 'error'; message: string };
+
+export type ActiveResult =
+  | { ok: true; connection: DataConnection }
+  | { ok: false; message: string /* strerror text, e.g. 'Connection refused' */ };
+
+/** Opens data connections. Allocation policy and binding live behind this port. */
+export interface DataChannelFactory {
+  /**
+   * Listen for a passive connection on `localAddress` (the control connection's local
+   * address) with a port from `ports` (the session's PassivePorts allocator), or from the
+   * kernel when `ports` is undefined.
+   */
+  listen(request: {
+    owner: string;
+    localAddress: string;
+    ports: unknown /* a PortAllocator from @ftpkit/port-allocator, or undefined */;
+  }): Promise<PassiveResult>;
+  /** Connect to the client for an active transfer (PORT/EPRT), from `localAddress`. */
+  connect(request: { host: string; port: number; localAddress: string }): Promise<ActiveResult>;
+}
+
+/** What a file system reports about one entry. Times are milliseconds since the epoch. */
+export interface FileInfo {
+  name: string;
+  type: 'file' | 'dir' | 'link' | 'other';
+  size: number;
+  mtime: number;
+  /** POSIX mode bits (permission part), e.g. 0o644. */
+  mode: number;
+  nlink?: number;
+  owner?: string;
+  group?: string;
+  uid?: number;
+  gid?: number;
+  /** For MLSx `unique`. */
+  unique?: string;
+}
+
+/** A user's view of files. Paths are virtual and normalised (see the module comment). */
+export interface FileSystem {
+  stat(path: string): Promise<FileInfo>;
+  /** Entries of a directory (not `.`/`..`). */
+  list(path: string): Promise<FileInfo[]>;
+  /** Read a file from byte `start`. */
+  read(path: string, options: { start: number }): Promise<ByteSource>;
+  /**
+   * Open an upload. `mode`: `create` (truncate or create), `append` (APPE), `offset`
+   * (REST + STOR: keep the first `start` bytes, write from there). `unique` refuses an
+   * existing name with EEXIST (STOU). The bytes become visible under `path` only when
+   * the sink ends, when the file system does atomic uploads.
+   */
+  write(path: string, options: { mode: 'create' | 'append' | 'offset'; start: number; unique?: boolean }): Promise<ByteSink>;
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  chmod(path: string, mode: number): Promise<void>;
+  /** MFMT (draft-somers-ftp-mfxx). */
+  setModificationTime(path: string, mtime: number): Promise<void>;
+}
+
+export interface AuthenticatedUser {
+  name: string;
+  /** Primary group first. */
+  groups: readonly string[];
+  anonymous: boolean;
+  /** The user's file system, rooted at their root (DefaultRoot, <Anonymous dir>). */
+  fileSystem: FileSystem;
+  /** Start directory inside that file system (default `/`). */
+  home?: string;
+  /** Writes refused with 550 (anonymous is read-only by default). */
+  readOnly?: boolean;
+}
+
+export interface Authenticator {
+  /**
+   * Check a login. `user` is what USER sent; anonymous logins (`anonymous`/`ftp`) are the
+   * authenticator's decision. Resolve `undefined` for a bad login (the core answers 530).
+   */
+  authenticate(request: {
+    user: string;
+    password: string;
+    remoteAddress: string;
+    localAddress: string;
+  }): Promise<AuthenticatedUser | undefined>;
+  /** Whether USER alone is enough to know no password is needed (never true by default). */
+}
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Call `fn` once after `ms` milliseconds. */
+  setTimer(ms: number, fn: () => void): TimerHandle;
+}
