@@ -17,6 +17,37 @@ export interface BindFailure {
   code?: string;
 }
 
+/** What every successful bind gives, besides the socket itself. */
+export interface PortLease {
+  ok: true;
+  /** The bound port. */
+  port: number;
+  /** The port to advertise (the mapping's, or the bound port for a kernel fallback). */
+  exposedPort: number;
+  /** True when the range was exhausted and the kernel chose a port outside it. */
+  fallback: boolean;
+  lease: Lease;
+  /** Closes the socket (or stops waiting) and returns the lease now. Idempotent. */
+  close(): void;
+}
+
+/** Options every bind takes. */
+export interface BindOptions {
+  /** Address to bind, IPv4 or IPv6: for FTP, the control connection's local address. */
+  host: string;
+  owner: string;
+  /** Peer key, required when the allocator shares ports. */
+  peer?: string;
+  /** Clock for the allocator, the same one the rest of the app gives it. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** The `PortLease` fields for a lease bound on `boundPort` (differs from the lease's for a kernel fallback). */
+export function portLease(lease: Lease, boundPort: number, close: () => void): PortLease {
+  const fallback = lease.fallback === true;
+  return { ok: true, port: boundPort, exposedPort: fallback ? boundPort : lease.exposedPort, fallback, lease, close };
+}
+
 export interface Bound<H> {
   ok: true;
   handle: H;

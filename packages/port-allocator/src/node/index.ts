@@ -17,7 +17,7 @@
  * else r.server.on('connection', (data) => transfer(data)); // advertise r.exposedPort
  * ```
  */
-export type { BindFailure } from './bind.js';
+export type { BindFailure, BindOptions, PortLease } from './bind.js';
 export { listenTcp } from './tcp.js';
 export type { ListenTcpOptions, TcpLeaseResult } from './tcp.js';
 export { bindUdp } from './udp.js';

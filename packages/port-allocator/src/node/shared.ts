@@ -12,12 +12,13 @@
  * waiter left its listener closes.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { AllocatorError } from '../index.js';
 import type { Lease, PortAllocator } from '../index.js';
-import { bindFailure, isPortRefused, leaseToBind } from './bind.js';
-import type { BindFailure } from './bind.js';
+import { bindFailure, isPortRefused, leaseToBind, portLease } from './bind.js';
+import type { BindFailure, PortLease } from './bind.js';
+import { openTcp } from './tcp.js';
 
 /** Normalises an address into a peer key: lower case, IPv4-mapped IPv6 as plain IPv4. */
 export function peerKey(address: string): string {
@@ -46,17 +47,8 @@ export interface ExpectOptions {
   onTimeout?(): void;
 }
 
-export type ExpectResult =
-  | {
-      ok: true;
-      port: number;
-      exposedPort: number;
-      fallback: boolean;
-      lease: Lease;
-      /** Stops waiting and returns the lease. Idempotent. */
-      close(): void;
-    }
-  | BindFailure;
+/** `close()` stops waiting and returns the lease. */
+export type ExpectResult = PortLease | BindFailure;
 
 export interface RejectedConnection {
   port: number;
@@ -149,11 +141,12 @@ export class SharedTcpPool extends EventEmitter {
   }
 
   #open(key: number, port: number): PortEntry {
-    const server = net.createServer();
+    const { host, backlog } = this.#options;
+    const server = openTcp(host, port, backlog, (err) => (err === null ? listening() : failed(err)));
     const entry: PortEntry = { key, port, server, listening: false, waiters: new Map() };
     this.#entries.set(key, entry);
     server.on('connection', (socket) => this.#dispatch(entry, socket));
-    const onError = (err: NodeJS.ErrnoException): void => {
+    const failed = (err: NodeJS.ErrnoException): void => {
       this.#entries.delete(key);
       const waiters = [...entry.waiters.values()];
       entry.waiters.clear();
@@ -168,16 +161,13 @@ export class SharedTcpPool extends EventEmitter {
         }
       }
     };
-    server.once('error', onError);
-    const { host, backlog } = this.#options;
-    server.listen(backlog === undefined ? { host, port, exclusive: true } : { host, port, exclusive: true, backlog }, () => {
-      server.removeListener('error', onError);
+    const listening = (): void => {
       server.on('error', (err) => this.emit('serverError', err));
       entry.listening = true;
       entry.port = (server.address() as AddressInfo).port;
       if (entry.waiters.size === 0) this.#closeEntry(entry);
       for (const w of [...entry.waiters.values()]) this.#ready(w);
-    });
+    };
     return entry;
   }
 
@@ -191,12 +181,7 @@ export class SharedTcpPool extends EventEmitter {
         w.options.onTimeout?.();
       }, ms);
     }
-    const fallback = w.lease.fallback === true;
-    const port = w.entry.port;
-    w.resolve({
-      ok: true, port, exposedPort: fallback ? port : w.lease.exposedPort, fallback, lease: w.lease,
-      close: () => this.#drop(w),
-    });
+    w.resolve(portLease(w.lease, w.entry.port, () => this.#drop(w)));
   }
 
   #drop(w: Waiter): void {

@@ -1,41 +1,21 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Lease, PortAllocator } from '../index.js';
-import { bindInRange } from './bind.js';
-import type { BindFailure, Done } from './bind.js';
+import type { PortAllocator } from '../index.js';
+import { bindInRange, portLease } from './bind.js';
+import type { BindFailure, BindOptions, Done, PortLease } from './bind.js';
 
-export interface ListenTcpOptions {
-  /** Address to bind: for FTP, the control connection's local address. IPv4 or IPv6. */
-  host: string;
-  owner: string;
-  /** Peer key, required when the allocator shares ports (prefer `SharedTcpPool` then). */
-  peer?: string;
+export interface ListenTcpOptions extends BindOptions {
   backlog?: number;
   /** Close the listener and return the lease when no connection arrives in time. */
   acceptTimeoutMs?: number;
   /** Close the listener (and return the lease) after the first connection; the socket lives on. */
   once?: boolean;
-  /** Clock for the allocator, the same one the rest of the app gives it. Default `Date.now`. */
-  now?: () => number;
 }
 
-export type TcpLeaseResult =
-  | {
-      ok: true;
-      server: net.Server;
-      /** The bound port. */
-      port: number;
-      /** The port to advertise (the mapping's, or the bound port for a kernel fallback). */
-      exposedPort: number;
-      /** True when the range was exhausted and the kernel chose a port outside it. */
-      fallback: boolean;
-      lease: Lease;
-      /** Stops listening and returns the lease now. Idempotent. */
-      close(): void;
-    }
-  | BindFailure;
+export type TcpLeaseResult = (PortLease & { server: net.Server }) | BindFailure;
 
-function openTcp(host: string, port: number, backlog: number | undefined, done: Done): net.Server {
+/** Creates a server listening exclusively on host:port; `done` gets the listen error or null. */
+export function openTcp(host: string, port: number, backlog: number | undefined, done: Done): net.Server {
   const server = net.createServer();
   const onError = (err: Error): void => done(err);
   server.once('error', onError);
@@ -91,9 +71,7 @@ export function listenTcp(allocator: PortAllocator, options: ListenTcpOptions): 
           if (options.once === true) close();
         });
       }
-      const fallback = lease.fallback === true;
-      const port = fallback ? (server.address() as AddressInfo).port : lease.port;
-      resolve({ ok: true, server, port, exposedPort: fallback ? port : lease.exposedPort, fallback, lease, close });
+      resolve({ ...portLease(lease, (server.address() as AddressInfo).port, close), server });
     });
   });
 }

@@ -1,33 +1,15 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Lease, PortAllocator } from '../index.js';
-import { bindInRange } from './bind.js';
-import type { BindFailure, Done } from './bind.js';
+import type { PortAllocator } from '../index.js';
+import { bindInRange, portLease } from './bind.js';
+import type { BindFailure, BindOptions, Done, PortLease } from './bind.js';
 
-export interface BindUdpOptions {
-  /** Address to bind, IPv4 or IPv6. */
-  host: string;
-  owner: string;
+export interface BindUdpOptions extends BindOptions {
   /** Default: `udp6` for an IPv6 host, else `udp4`. */
   type?: 'udp4' | 'udp6';
-  /** Peer key, required when the allocator shares ports. */
-  peer?: string;
-  /** Clock for the allocator. Default `Date.now`. */
-  now?: () => number;
 }
 
-export type UdpLeaseResult =
-  | {
-      ok: true;
-      socket: dgram.Socket;
-      port: number;
-      exposedPort: number;
-      fallback: boolean;
-      lease: Lease;
-      /** Closes the socket and returns the lease now. Idempotent. */
-      close(): void;
-    }
-  | BindFailure;
+export type UdpLeaseResult = (PortLease & { socket: dgram.Socket }) | BindFailure;
 
 function openUdp(host: string, type: 'udp4' | 'udp6', port: number, done: Done): dgram.Socket {
   const socket = dgram.createSocket(type);
@@ -72,9 +54,7 @@ export function bindUdp(allocator: PortAllocator, options: BindUdpOptions): Prom
         }
         release();
       };
-      const fallback = lease.fallback === true;
-      const port = fallback ? socket.address().port : lease.port;
-      resolve({ ok: true, socket, port, exposedPort: fallback ? port : lease.exposedPort, fallback, lease, close });
+      resolve({ ...portLease(lease, socket.address().port, close), socket });
     });
   });
 }
