@@ -55,6 +55,7 @@ export interface Bound<H> {
 }
 
 export type Done = (err: NodeJS.ErrnoException | null) => void;
+/** Starts binding `port` and returns the socket; calls `done` once with the outcome. */
 export type Opener<H> = (port: number, done: Done) => H;
 
 /** Errors that mean "this port, not this request": try another port. */
@@ -90,7 +91,8 @@ export function bindInRange<H>(
       finish(lease);
       return;
     }
-    const handle = open(lease.port, (err) => {
+    let sync = true;
+    const after = (err: NodeJS.ErrnoException | null): void => {
       if (err === null) finish({ ok: true, handle, lease });
       else if (lease.fallback !== true && isPortRefused(err)) {
         allocator.markBusy(lease, now());
@@ -99,7 +101,11 @@ export function bindInRange<H>(
         allocator.release(lease, now());
         finish(bindFailure(err, `bind port ${lease.port}`));
       }
-    });
+    };
+    // Node reports listen/bind results asynchronously; an opener that answers at once is
+    // deferred so that `handle` is assigned first.
+    const handle = open(lease.port, (err) => (sync ? queueMicrotask(() => after(err)) : after(err)));
+    sync = false;
   };
   attempt();
 }
