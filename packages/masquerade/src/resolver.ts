@@ -56,7 +56,7 @@ export interface DnsAnswer {
   reason: string;
 }
 
-/** Where the resolver reads DNS names from; `get` must not block (it runs inside PASV). */
+/** Where the resolver reads DNS names from (names arrive lower-cased); `get` must not block (it runs inside PASV). */
 export interface DnsLookup {
   get(name: string): DnsAnswer;
 }

@@ -323,6 +323,7 @@ export class DnsCache implements DnsLookup {
     this.emit({ type: event, level: LEVELS[event], ...base, ...detail, ...(previous === undefined ? {} : { previous }), message: this.message(event, e, previous) });
     if (result.ok && e.address !== undefined && e.warnedFor !== e.address) {
       const scope = addressScope(e.address, this.internalRanges);
+      e.warnedFor = undefined; // a public address ends the warning; a private one warns once
       if (scope !== 'public') {
         e.warnedFor = e.address;
         this.emit({

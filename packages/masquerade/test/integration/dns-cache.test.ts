@@ -149,6 +149,12 @@ describe.skipIf(!available).concurrent('DnsCache with dnsmasq on loopback', () =
     const r = new MasqueradeResolver({ policies: [{ kind: 'dns', name: 'inside.example.test' }], dns: c });
     expect(r.resolve(PUBLIC_CLIENT)).toMatchObject({ ok: false, replyCode: 425, rule: 'dns' });
     expect(r.resolve({ localAddress: '10.0.0.5', remoteAddress: '192.168.1.20' })).toMatchObject({ ok: true, address: '192.168.1.10' });
+    // Fixed in DNS, then broken again: warned again.
+    await d.setHosts('203.0.113.7 inside.example.test\n');
+    await c.refreshAll();
+    await d.setHosts('192.168.1.10 inside.example.test\n');
+    await c.refreshAll();
+    expect(events.slice(3).map((e) => e.type)).toEqual(['updated', 'updated', 'private-address-warning']);
   });
 
   it('keeps the address in use while round-robin DNS still lists it', async (t) => {
