@@ -12,6 +12,7 @@
  * core (`/dir/file`, no `.`/`..`, no NUL, no trailing slash except `/`). The file system
  * maps them under its own root and must not let anything (symlinks included) escape it.
  */
+import type { PortAllocator } from '@ftpkit/port-allocator';
 
 /** An error raised by a port. `code` follows POSIX errno names so replies map 1:1. */
 export interface PortError extends Error {
@@ -46,6 +47,11 @@ export interface ControlChannel {
   readonly remotePort: number;
   /** True once the control connection is protected by TLS. */
   readonly secure: boolean;
+  /**
+   * The address the client connected to when a PROXY-protocol proxy sits in front (its
+   * destination address); optional. The masquerade resolver prefers it.
+   */
+  readonly proxiedDestination?: string;
   /** Queue bytes for the client. The core batches the replies of one received chunk into one write. */
   write(data: string | Uint8Array): void;
   /** Flush what was written, then close the connection. */
@@ -121,7 +127,8 @@ export interface DataChannelFactory {
   listen(request: {
     owner: string;
     localAddress: string;
-    ports: unknown /* a PortAllocator from @ftpkit/port-allocator, or undefined */;
+    /** The session's PassivePorts allocator; undefined = kernel-chosen port. */
+    ports: PortAllocator | undefined;
   }): Promise<PassiveResult>;
   /** Connect to the client for an active transfer (PORT/EPRT), from `localAddress`. */
   connect(request: { host: string; port: number; localAddress: string }): Promise<ActiveResult>;

@@ -1,0 +1,270 @@
+/**
+ * Directory listing formats: LIST (`ls -l` lines as ProFTPD's mod_ls writes them),
+ * NLST (bare names), MLSD/MLST (RFC 3659 §7 facts) and the time formats of MDTM/MFMT.
+ *
+ * All times are UTC (ProFTPD's `TimesGMT on` default), so a listing does not depend on
+ * the server's time zone and the core needs no platform clock beyond `now`.
+ */
+import type { FileInfo } from './ports.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
+/** ls(1) shows the year instead of the time for files older than six months. */
+const SIX_MONTHS_MS = 180 * 24 * 3600 * 1000;
+/** …or more than an hour in the future (clock skew). */
+const FUTURE_SLACK_MS = 3600 * 1000;
+
+function pad(value: number, width: number, fill = '0'): string {
+  return String(value).padStart(width, fill);
+}
+
+/** `drwxr-xr-x`-style type and permission string (with setuid/setgid/sticky letters). */
+export function modeString(type: FileInfo['type'], mode: number): string {
+  const typeChar = type === 'dir' ? 'd' : type === 'link' ? 'l' : type === 'other' ? 'p' : '-';
+  const bit = (mask: number, char: string): string => ((mode & mask) !== 0 ? char : '-');
+  const exec = (xMask: number, specialMask: number, on: string, off: string): string => {
+    const x = (mode & xMask) !== 0;
+    if ((mode & specialMask) !== 0) return x ? on : off;
+    return x ? 'x' : '-';
+  };
+  return (
+    typeChar +
+    bit(0o400, 'r') + bit(0o200, 'w') + exec(0o100, 0o4000, 's', 'S') +
+    bit(0o040, 'r') + bit(0o020, 'w') + exec(0o010, 0o2000, 's', 'S') +
+    bit(0o004, 'r') + bit(0o002, 'w') + exec(0o001, 0o1000, 't', 'T')
+  );
+}
+
+/** `Nov 24 05:30` or, for old/future files, `Nov 24  2019` (ls(1), UTC). */
+export function lsTime(mtime: number, now: number): string {
+  const d = new Date(mtime);
+  const head = `${MONTHS[d.getUTCMonth()] ?? 'Jan'} ${pad(d.getUTCDate(), 2, ' ')}`;
+  if (mtime < now - SIX_MONTHS_MS || mtime > now + FUTURE_SLACK_MS) {
+    return `${head}  ${d.getUTCFullYear()}`;
+  }
+  return `${head} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}`;
+}
+
+/**
+ * One `LIST` line, as ProFTPD's mod_ls writes it
+ * (`%s %3d %-8s %-8s %8llu %s %s`):
+ * `-rw-r--r--   1 ftp      ftp             6 Nov 24 05:30 hello.txt`.
+ * Unknown owners fall back to the numeric id, then to `ftp`.
+ */
+export function formatListLine(info: FileInfo, now: number, name: string = info.name): string {
+  const owner = info.owner ?? (info.uid !== undefined ? String(info.uid) : 'ftp');
+  const group = info.group ?? (info.gid !== undefined ? String(info.gid) : 'ftp');
+  const nlink = info.nlink ?? 1;
+  return (
+    `${modeString(info.type, info.mode)} ${String(nlink).padStart(3)} ` +
+    `${owner.padEnd(8)} ${group.padEnd(8)} ${String(info.size).padStart(8)} ` +
+    `${lsTime(info.mtime, now)} ${name}`
+  );
+}
+
+/** RFC 3659 §2.3 time-val: `YYYYMMDDHHMMSS` in UTC (MDTM, MLSx `modify`). */
+export function formatTimeVal(ms: number): string {
+  const d = new Date(ms);
+  return (
+    pad(d.getUTCFullYear(), 4) + pad(d.getUTCMonth() + 1, 2) + pad(d.getUTCDate(), 2) +
+    pad(d.getUTCHours(), 2) + pad(d.getUTCMinutes(), 2) + pad(d.getUTCSeconds(), 2)
+  );
+}
+
+/** Parse an RFC 3659 §2.3 time-val (`YYYYMMDDHHMMSS[.sss]`, UTC); undefined when invalid. */
+export function parseTimeVal(text: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,3}))?$/.exec(text);
+  if (m === null) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), millis);
+  // Reject dates that overflowed into the next month (e.g. 20230231…).
+  if (new Date(ms).getUTCDate() !== day) return undefined;
+  return ms;
+}
+
+/** MLSx facts the session knows (RFC 3659 §7.5 plus the UNIX.* facts ProFTPD offers). */
+export const MLST_FACTS: readonly string[] = [
+  'type', 'size', 'modify', 'perm', 'unique',
+  'UNIX.mode', 'UNIX.owner', 'UNIX.group', 'UNIX.ownername', 'UNIX.groupname',
+];
+
+/** Facts selected when the client has not sent `OPTS MLST` (RFC 3659 §7.8). */
+export const DEFAULT_MLST_FACTS: readonly string[] = ['type', 'size', 'modify', 'perm', 'unique', 'UNIX.mode'];
+
+/**
+ * `OPTS MLST fact;fact;` (RFC 3659 §7.9): keep the known facts, case-insensitively, in
+ * the canonical spelling; unknown names are ignored. An empty argument selects none.
+ */
+export function selectMlstFacts(arg: string): string[] {
+  const wanted = new Set(arg.split(';').map((f) => f.trim().toLowerCase()).filter((f) => f !== ''));
+  return MLST_FACTS.filter((fact) => wanted.has(fact.toLowerCase()));
+}
+
+/** The FEAT line for MLST: every known fact, `*` on the selected ones (RFC 3659 §7.8). */
+export function mlstFeatLine(selected: readonly string[]): string {
+  return 'MLST ' + MLST_FACTS.map((fact) => `${fact}${selected.includes(fact) ? '*' : ''};`).join('');
+}
+
+/** RFC 3659 §7.5.5 `perm` fact, from the mode bits and whether the user may write. */
+export function permFact(info: FileInfo, writable: boolean): string {
+  const ownerWrite = writable && (info.mode & 0o200) !== 0;
+  if (info.type === 'dir') {
+    let perm = 'el';
+    if (ownerWrite) perm = 'cdeflmp';
+    return perm;
+  }
+  let perm = (info.mode & 0o400) !== 0 ? 'r' : '';
+  if (ownerWrite) perm = 'adf' + perm + 'w';
+  return perm;
+}
+
+/**
+ * One MLSx entry: `fact=value;…; name` (RFC 3659 §7.2). `typeOverride` gives `cdir`
+ * for the listed directory itself (RFC 3659 §7.5.1).
+ */
+export function formatMlsxEntry(
+  info: FileInfo,
+  facts: readonly string[],
+  writable: boolean,
+  name: string,
+  typeOverride?: string,
+): string {
+  let out = '';
+  for (const fact of facts) {
+    switch (fact) {
+      case 'type':
+        out += `type=${typeOverride ?? mlsxType(info)};`;
+        break;
+      case 'size':
+        out += `size=${info.size};`;
+        break;
+      case 'modify':
+        out += `modify=${formatTimeVal(info.mtime)};`;
+        break;
+      case 'perm':
+        out += `perm=${permFact(info, writable)};`;
+        break;
+      case 'unique':
+        if (info.unique !== undefined) out += `unique=${info.unique};`;
+        break;
+      case 'UNIX.mode':
+        out += `UNIX.mode=0${(info.mode & 0o7777).toString(8).padStart(3, '0')};`;
+        break;
+      case 'UNIX.owner':
+        if (info.uid !== undefined) out += `UNIX.owner=${info.uid};`;
+        break;
+      case 'UNIX.group':
+        if (info.gid !== undefined) out += `UNIX.group=${info.gid};`;
+        break;
+      case 'UNIX.ownername':
+        if (info.owner !== undefined) out += `UNIX.ownername=${info.owner};`;
+        break;
+      case 'UNIX.groupname':
+        if (info.group !== undefined) out += `UNIX.groupname=${info.group};`;
+        break;
+    }
+  }
+  return `${out} ${name}`;
+}
+
+function mlsxType(info: FileInfo): string {
+  switch (info.type) {
+    case 'dir':
+      return 'dir';
+    case 'file':
+      return 'file';
+    case 'link':
+      return 'OS.unix=symlink';
+    default:
+      return 'OS.unix=special';
+  }
+}
+
+/** Options of `LIST`/`NLST`/`STAT` arguments that ProFTPD's mod_ls tolerates. */
+export interface ListArgs {
+  /** `-a`/`-A`: show names starting with `.` */
+  all: boolean;
+  /** The path operand, if any (flags removed). */
+  path: string | undefined;
+}
+
+/**
+ * Split `LIST -la dir` into flags and operand. Like ProFTPD (and `ls`), leading words
+ * starting with `-` are options; unknown option letters are ignored (clients send
+ * `-l`, `-a`, `-la`, `-R`…). `--` ends the options.
+ */
+export function parseListArgs(arg: string | undefined): ListArgs {
+  let all = false;
+  if (arg === undefined) return { all, path: undefined };
+  let rest = arg;
+  while (rest.startsWith('-')) {
+    const space = rest.indexOf(' ');
+    const word = space === -1 ? rest : rest.slice(0, space);
+    rest = space === -1 ? '' : rest.slice(space + 1).replace(/^ +/, '');
+    if (word === '--') break;
+    if (word.includes('a') || word.includes('A')) all = true;
+  }
+  return { all, path: rest === '' ? undefined : rest };
+}
+
+/** True when a name contains glob characters (`*`, `?`, `[`). */
+export function hasGlob(name: string): boolean {
+  return /[*?[]/.test(name);
+}
+
+/**
+ * fnmatch(3)-style match of one name against a pattern with `*`, `?` and `[...]`
+ * (`[!...]` negates). Linear in practice: backtracks only to the last `*`.
+ */
+export function globMatch(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let starP = -1;
+  let starN = 0;
+  while (n < name.length) {
+    const pc = pattern[p];
+    if (pc === '*') {
+      starP = p++;
+      starN = n;
+      continue;
+    }
+    if (pc !== undefined) {
+      const step = matchOne(pattern, p, name[n] as string);
+      if (step > 0) {
+        p += step;
+        n++;
+        continue;
+      }
+    }
+    if (starP === -1) return false;
+    p = starP + 1;
+    n = ++starN;
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
+}
+
+/** Length of the pattern item at `p` when it matches `ch`, else 0. */
+function matchOne(pattern: string, p: number, ch: string): number {
+  const pc = pattern[p];
+  if (pc === '?') return 1;
+  if (pc !== '[') return pc === ch ? 1 : 0;
+  const close = pattern.indexOf(']', p + 2);
+  if (close === -1) return ch === '[' ? 1 : 0;
+  let body = pattern.slice(p + 1, close);
+  const negate = body.startsWith('!') || body.startsWith('^');
+  if (negate) body = body.slice(1);
+  let hit = false;
+  for (let i = 0; i < body.length; i++) {
+    const lo = body[i] as string;
+    if (body[i + 1] === '-' && i + 2 < body.length) {
+      const hi = body[i + 2] as string;
+      if (ch >= lo && ch <= hi) hit = true;
+      i += 2;
+    } else if (lo === ch) {
+      hit = true;
+    }
+  }
+  return hit !== negate ? close - p + 1 : 0;
+}

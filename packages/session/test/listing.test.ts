@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatListLine,
+  formatMlsxEntry,
+  formatTimeVal,
+  globMatch,
+  lsTime,
+  mlstFeatLine,
+  modeString,
+  parseListArgs,
+  parseTimeVal,
+  permFact,
+  selectMlstFacts,
+  DEFAULT_MLST_FACTS,
+} from '../src/listing.js';
+import type { FileInfo } from '../src/ports.js';
+
+const now = Date.UTC(2026, 10, 24, 5, 30, 42);
+const file: FileInfo = { name: 'hello.txt', type: 'file', size: 6, mtime: now - 60_000, mode: 0o644, owner: 'ftptest', group: 'ftptest' };
+
+describe('LIST lines (ProFTPD mod_ls format)', () => {
+  it('formats a recent file like ProFTPD', () => {
+    expect(formatListLine(file, now)).toBe('-rw-r--r--   1 ftptest  ftptest         6 Nov 24 05:29 hello.txt');
+  });
+
+  it('uses the year for files older than six months and for future files', () => {
+    const old = { ...file, mtime: Date.UTC(2019, 2, 4, 10, 0) };
+    expect(formatListLine(old, now)).toBe('-rw-r--r--   1 ftptest  ftptest         6 Mar  4  2019 hello.txt');
+    expect(lsTime(now + 2 * 3600_000, now)).toBe('Nov 24  2026');
+    expect(lsTime(now + 60_000, now)).toBe('Nov 24 05:31');
+  });
+
+  it('falls back to numeric ids, then ftp', () => {
+    const anon: FileInfo = { name: 'd', type: 'dir', size: 4096, mtime: now, mode: 0o755, uid: 1000, nlink: 12 };
+    expect(formatListLine(anon, now)).toBe('drwxr-xr-x  12 1000     ftp          4096 Nov 24 05:30 d');
+  });
+
+  it('renders every mode bit', () => {
+    expect(modeString('file', 0o4755)).toBe('-rwsr-xr-x');
+    expect(modeString('file', 0o4644)).toBe('-rwSr--r--');
+    expect(modeString('dir', 0o2775)).toBe('drwxrwsr-x');
+    expect(modeString('dir', 0o1777)).toBe('drwxrwxrwt');
+    expect(modeString('dir', 0o1776)).toBe('drwxrwxrwT');
+    expect(modeString('link', 0o777)).toBe('lrwxrwxrwx');
+    expect(modeString('other', 0o600)).toBe('prw-------');
+  });
+});
+
+describe('time-val (RFC 3659 §2.3)', () => {
+  it('formats and parses UTC', () => {
+    expect(formatTimeVal(now)).toBe('20261124053042');
+    expect(parseTimeVal('20261124053042')).toBe(now);
+    expect(parseTimeVal('20261124053042.5')).toBe(now + 500);
+    expect(parseTimeVal('20261124053042.123')).toBe(now + 123);
+  });
+  it.each(['2026112405304', '20261324053042', '20260231000000', '20261124256042', 'x0261124053042', '20261124053042.1234'])(
+    'rejects %s',
+    (text) => expect(parseTimeVal(text)).toBeUndefined(),
+  );
+});
+
+describe('MLSx facts (RFC 3659 §7)', () => {
+  const info: FileInfo = { ...file, uid: 1000, gid: 100, unique: '801U12' };
+  it('formats the default facts', () => {
+    expect(formatMlsxEntry(info, DEFAULT_MLST_FACTS, true, 'hello.txt')).toBe(
+      'type=file;size=6;modify=20261124052942;perm=adfrw;unique=801U12;UNIX.mode=0644; hello.txt',
+    );
+  });
+  it('honours the selection and cdir', () => {
+    const dir: FileInfo = { name: 'd', type: 'dir', size: 4096, mtime: now, mode: 0o755 };
+    expect(formatMlsxEntry(dir, ['type', 'perm'], true, '.', 'cdir')).toBe('type=cdir;perm=cdeflmp; .');
+    expect(formatMlsxEntry(dir, ['type', 'perm', 'unique'], false, 'd')).toBe('type=dir;perm=el; d');
+    expect(formatMlsxEntry(info, ['UNIX.owner', 'UNIX.group', 'UNIX.ownername', 'UNIX.groupname'], true, 'f')).toBe(
+      'UNIX.owner=1000;UNIX.group=100;UNIX.ownername=ftptest;UNIX.groupname=ftptest; f',
+    );
+    expect(formatMlsxEntry({ ...info, type: 'link' }, ['type'], true, 'l')).toBe('type=OS.unix=symlink; l');
+  });
+  it('derives perm from mode bits and write access', () => {
+    expect(permFact(file, false)).toBe('r');
+    expect(permFact({ ...file, mode: 0o444 }, true)).toBe('r');
+    expect(permFact({ ...file, mode: 0o200 }, true)).toBe('adfw');
+  });
+  it('OPTS MLST selection and the FEAT line', () => {
+    expect(selectMlstFacts('Type;SIZE;bogus;unix.MODE;')).toEqual(['type', 'size', 'UNIX.mode']);
+    expect(selectMlstFacts('')).toEqual([]);
+    expect(mlstFeatLine(['type', 'size'])).toBe(
+      'MLST type*;size*;modify;perm;unique;UNIX.mode;UNIX.owner;UNIX.group;UNIX.ownername;UNIX.groupname;',
+    );
+  });
+});
+
+describe('LIST arguments and globbing', () => {
+  it.each([
+    [undefined, { all: false, path: undefined }],
+    ['-la', { all: true, path: undefined }],
+    ['-l', { all: false, path: undefined }],
+    ['-l dir', { all: false, path: 'dir' }],
+    ['-a -l  dir name', { all: true, path: 'dir name' }],
+    ['-- -weird', { all: false, path: '-weird' }],
+    ['dir', { all: false, path: 'dir' }],
+  ])('%j', (arg, want) => expect(parseListArgs(arg)).toEqual(want));
+
+  it.each([
+    ['*.txt', 'a.txt', true],
+    ['*.txt', 'a.txt.gz', false],
+    ['a?c', 'abc', true],
+    ['a?c', 'ac', false],
+    ['[ab]*', 'bz', true],
+    ['[!ab]*', 'bz', false],
+    ['[a-c]x', 'bx', true],
+    ['*a*b*', 'xxaxxbxx', true],
+    ['*', '', true],
+    ['[', '[', true],
+  ])('glob %s ~ %s = %s', (pattern, name, want) => expect(globMatch(pattern, name)).toBe(want));
+});
