@@ -65,4 +65,5 @@ export {
   selectServer,
   selectServerByHost,
 } from './resolve.js';
+export { type AuthFileResult, type AuthGroup, type AuthUser, groupsOf, parseAuthGroupFile, parseAuthUserFile } from './authfile.js';
 export { type LimitContext, type LimitDecision, type LimitSubject, checkLimit, checkLimitSection, limitDeniedReply } from './limit.js';
