@@ -24,11 +24,11 @@ import {
 import { LIMIT_COMMANDS, LIMIT_GROUPS, pairedCommands } from './commands.js';
 import { suggest, type ConfigDiagnostic } from './diagnostics.js';
 import {
-  DEFAULT_PROCESS,
+  DEFAULT_DAEMON,
   type AnonymousConfig,
   type FtpkitConfig,
   type LimitSection,
-  type ProcessSettings,
+  type DaemonSettings,
   type ServerConfig,
   type SettingsLayer,
   type SourceLocation,
@@ -38,7 +38,7 @@ import {
   CLASS_DIRECTIVES,
   LIMIT_DIRECTIVES,
   NOTE_DIRECTIVES,
-  PROCESS_BY_NAME,
+  DAEMON_BY_NAME,
   SECTIONS,
   SERVER_DIRECTIVES,
   SETTING_BY_NAME,
@@ -154,8 +154,8 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
   const lenient = opts.lenient ?? false;
   const classes: { def: ClassDefinition; source: SourceLocation }[] = [];
   const classRefs: { name: string; source: SourceLocation; what: string }[] = [];
-  const process: Record<string, unknown> = { ...DEFAULT_PROCESS };
-  const processSeen = new Map<string, SourceLocation>();
+  const daemon: Record<string, unknown> = { ...DEFAULT_DAEMON };
+  const daemonSeen = new Map<string, SourceLocation>();
 
   const push = (severity: ConfigDiagnostic['severity'], code: string, n: ConfigNode, message: string, fix?: string, directive?: string): void => {
     diagnostics.push({
@@ -250,6 +250,8 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
     const lower = n.name.toLowerCase();
     const name = LIMIT_DIRECTIVES.find((d) => d.toLowerCase() === lower);
     if (!name) {
+      const unsupported = unsupportedDirective(lower);
+      if (unsupported) return notImplemented(n, unsupported.name, unsupported.module, false);
       if (isKnown(lower)) return contextError(n, n.name, scope, ['server', 'vhost', 'global', 'anon']);
       return unknown(n, n.name, false);
     }
@@ -316,7 +318,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
       else scope.anon.group = val;
       return;
     }
-    const proc = PROCESS_BY_NAME.get(lower);
+    const proc = DAEMON_BY_NAME.get(lower);
     if (proc) {
       if (scope.ctx !== 'server' || scope.inLayer) {
         const allowed: Context[] = proc.key === 'user' || proc.key === 'group' ? ['server', 'anon'] : ['server'];
@@ -324,8 +326,8 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
       }
       const value = fromCheck(n, proc.parse(n.args, proc.name));
       if (value === undefined) return;
-      if (duplicate(processSeen, proc.key, n, proc.name)) return;
-      process[proc.key] = value;
+      if (duplicate(daemonSeen, proc.key, n, proc.name)) return;
+      daemon[proc.key] = value;
       return;
     }
     const serverSpec = SERVER_DIRECTIVES.find((d) => d.name.toLowerCase() === lower);
@@ -612,7 +614,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
       }
     }
   }
-  if (process['socketBindTight'] === true && servers.some((sv) => sv.defaultServer)) {
+  if (daemon["socketBindTight"] === true && servers.some((sv) => sv.defaultServer)) {
     const sv = servers.find((x) => x.defaultServer) as ServerConfig;
     diagnostics.push({
       severity: 'warning',
@@ -630,7 +632,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
     virtualHosts,
     global: { settings: toLayer(global), layers: global.layers, anonymous: global.anonymous, userAliases: global.userAliases },
     classes: classes.map((c) => c.def),
-    process: process as unknown as ProcessSettings,
+    daemon: daemon as unknown as DaemonSettings,
     files: opts.files ?? [],
   };
   return { config, diagnostics };

@@ -40,11 +40,11 @@ export { type BuildOptions, type BuildResult, buildConfig } from './build.js';
 export { type ParseConfigOptions, type ParseConfigResult, formatDiagnostics, parseConfig } from './parse.js';
 export {
   type Context,
-  type ProcessSpec,
+  type DaemonSpec,
   type SettingSpec,
   LIMIT_DIRECTIVES,
   NOTE_DIRECTIVES,
-  PROCESS_DIRECTIVES,
+  DAEMON_DIRECTIVES,
   SECTIONS,
   SETTING_DIRECTIVES,
   knownDirectiveNames,

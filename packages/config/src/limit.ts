@@ -103,7 +103,7 @@ export function checkLimit(effective: EffectiveConfig, verb: string, ctx: LimitC
   const loggedIn = effective.authenticated || ctx.phase === 'pass';
   const who: LimitSubject = {
     address: ctx.address,
-    reverseDns: effective.process.useReverseDns ? ctx.reverseDns : undefined,
+    reverseDns: effective.daemon.useReverseDns ? ctx.reverseDns : undefined,
     user: ctx.user ?? (loggedIn ? effective.user : undefined),
     groups: ctx.groups ?? (loggedIn ? effective.groups : undefined),
     className: effective.className,

@@ -216,7 +216,7 @@ export interface GlobalConfig {
  * them: `pidFile`, `systemLog`, and `user`/`group` (drop privileges after binding the
  * listeners when started as root).
  */
-export interface ProcessSettings {
+export interface DaemonSettings {
   readonly serverType: 'standalone';
   readonly pidFile?: string;
   readonly systemLog?: string;
@@ -237,7 +237,7 @@ export interface FtpkitConfig {
   readonly global: GlobalConfig;
   /** Global, in definition order. */
   readonly classes: readonly ClassDefinition[];
-  readonly process: ProcessSettings;
+  readonly daemon: DaemonSettings;
   /** Files read, in order. */
   readonly files: readonly string[];
 }
@@ -273,8 +273,8 @@ export const DEFAULT_SETTINGS: Settings = {
   limits: [],
 };
 
-/** The process defaults. */
-export const DEFAULT_PROCESS: ProcessSettings = {
+/** The daemon defaults. */
+export const DEFAULT_DAEMON: DaemonSettings = {
   serverType: 'standalone',
   useIPv6: true,
   socketBindTight: false,

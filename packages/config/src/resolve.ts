@@ -21,7 +21,7 @@ import {
   type AnonymousConfig,
   type FtpkitConfig,
   type LimitSection,
-  type ProcessSettings,
+  type DaemonSettings,
   type ServerConfig,
   type Settings,
   type SettingsLayer,
@@ -76,13 +76,13 @@ export function selectServer(config: FtpkitConfig, at: LocalEndpoint): Selection
     if (exact) return { ok: true, value: exact };
     const fam = family(local);
     const wild = onPort.find((s) =>
-      s.addresses.some((a) => WILDCARDS.has(a) && (family(a) === fam || (fam === 6 && config.process.useIPv6))),
+      s.addresses.some((a) => WILDCARDS.has(a) && (family(a) === fam || (fam === 6 && config.daemon.useIPv6))),
     );
     if (wild) return { ok: true, value: wild };
   }
   const exactPort = servers.filter((s) => s.port === at.localPort);
   if (exactPort.length === 1) return { ok: true, value: exactPort[0] as ServerConfig };
-  if (!config.process.socketBindTight) {
+  if (!config.daemon.socketBindTight) {
     const def = exactPort.find((s) => s.defaultServer);
     if (def) return { ok: true, value: def };
   }
@@ -114,7 +114,7 @@ export function selectServerByHost(config: FtpkitConfig, arg: string, at: LocalE
   const local = norm(at.localAddress);
   if (arg.startsWith('[')) {
     const inner = arg.endsWith(']') ? arg.slice(1, -1) : '';
-    if (!config.process.useIPv6) return failure('ERR_HOST_INVALID', 501, `${arg}: Invalid hostname provided`);
+    if (!config.daemon.useIPv6) return failure('ERR_HOST_INVALID', 501, `${arg}: Invalid hostname provided`);
     const v6 = inner.includes(':') ? normalizeAddress(inner) : undefined;
     if (!v6) return failure('ERR_HOST_INVALID', 501, `${arg}: Invalid IPv6 address provided`);
     if (local === undefined || family(local) === 4) return same;
@@ -179,7 +179,7 @@ export interface EffectiveConfig {
   readonly origin: Readonly<Partial<Record<keyof Settings, string>>>;
   /** The classes, for `AllowForeignAddress <class>` and `<Limit>` checks. */
   readonly classes: ClassRegistry;
-  readonly process: ProcessSettings;
+  readonly daemon: DaemonSettings;
   /** Every `<Anonymous>` section of the server (for connect-time `<Limit LOGIN>`). */
   readonly anonymousSections: readonly AnonymousConfig[];
 }
@@ -255,7 +255,7 @@ export function resolveSessionConfig(config: FtpkitConfig, ctx: SessionContext):
   base = overlay(base, server.settings, server.label, origin);
 
   const classes = classRegistry(config);
-  const reverseDns = config.process.useReverseDns ? ctx.reverseDns : undefined;
+  const reverseDns = config.daemon.useReverseDns ? ctx.reverseDns : undefined;
   const className = classes.matchClass({ address: ctx.remoteAddress, reverseDns });
   const authenticated = ctx.authenticated === true;
   const anonymous = authenticated && ctx.user !== undefined ? findAnonymous(config, server, ctx.user) : undefined;
@@ -297,7 +297,7 @@ export function resolveSessionConfig(config: FtpkitConfig, ctx: SessionContext):
     applied: merged.applied.map((l) => l.label ?? l.kind),
     origin,
     classes,
-    process: config.process,
+    daemon: config.daemon,
     anonymousSections: [...server.anonymous, ...config.global.anonymous],
   };
   return { ok: true, value: effective };

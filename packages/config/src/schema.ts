@@ -3,7 +3,7 @@
  * but cannot apply (notes), what ProFTPD has and ftpkit does not implement (reported
  * by name), and the contexts each may appear in (ProFTPD `CHECK_CONF`).
  */
-import type { ProcessSettings, Settings } from './model.js';
+import type { DaemonSettings, Settings } from './model.js';
 import * as v from './values.js';
 
 /** Configuration contexts. `<IfClass>`/`<IfUser>`/`<IfGroup>` take their parent's. */
@@ -78,14 +78,14 @@ export const SETTING_DIRECTIVES: readonly SettingSpec[] = [
 ];
 
 /** A directive of the daemon itself (server config only). */
-export interface ProcessSpec {
+export interface DaemonSpec {
   readonly name: string;
-  readonly key: keyof ProcessSettings;
+  readonly key: keyof DaemonSettings;
   readonly parse: v.ValueParser<unknown>;
 }
 
 /** Daemon-level directives. `User`/`Group` also appear in `<Anonymous>` with another meaning. */
-export const PROCESS_DIRECTIVES: readonly ProcessSpec[] = [
+export const DAEMON_DIRECTIVES: readonly DaemonSpec[] = [
   { name: 'PidFile', key: 'pidFile', parse: v.absolutePath(false) },
   { name: 'SystemLog', key: 'systemLog', parse: v.absolutePath(true) },
   { name: 'User', key: 'user', parse: v.text },
@@ -249,7 +249,7 @@ export function unsupportedDirective(name: string): { readonly name: string; rea
 export function knownDirectiveNames(): string[] {
   return [
     ...SETTING_DIRECTIVES.map((d) => d.name),
-    ...PROCESS_DIRECTIVES.map((d) => d.name),
+    ...DAEMON_DIRECTIVES.map((d) => d.name),
     ...SERVER_DIRECTIVES.map((d) => d.name),
     ...LIMIT_DIRECTIVES,
     ...CLASS_DIRECTIVES,
@@ -262,4 +262,4 @@ export function knownDirectiveNames(): string[] {
 
 /** Lookup tables by lower-case name. */
 export const SETTING_BY_NAME: ReadonlyMap<string, SettingSpec> = new Map(SETTING_DIRECTIVES.map((d) => [d.name.toLowerCase(), d]));
-export const PROCESS_BY_NAME: ReadonlyMap<string, ProcessSpec> = new Map(PROCESS_DIRECTIVES.map((d) => [d.name.toLowerCase(), d]));
+export const DAEMON_BY_NAME: ReadonlyMap<string, DaemonSpec> = new Map(DAEMON_DIRECTIVES.map((d) => [d.name.toLowerCase(), d]));

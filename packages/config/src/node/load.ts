@@ -26,6 +26,12 @@ export interface LoadConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Directives ftpkit does not implement become warnings. */
   readonly lenient?: boolean;
+  /**
+   * Resolve absolute Include paths under this directory (checking a copy of
+   * `/etc/proftpd` elsewhere: `root: '/tmp/copy'` makes `Include /etc/proftpd/x.conf`
+   * read `/tmp/copy/etc/proftpd/x.conf`).
+   */
+  readonly root?: string;
 }
 
 function isDir(p: string): boolean {
@@ -69,9 +75,16 @@ export function expandGlob(pattern: string): string[] {
   return bases.sort();
 }
 
-/** The include callback for the real file system (ProFTPD `Include` semantics). */
-export const fileSystemInclude: IncludeCallback = (pattern, fromFile) => {
-  const full = isAbsolute(pattern) ? pattern : resolve(dirname(fromFile), pattern);
+/**
+ * The include callback for the real file system (ProFTPD `Include` semantics: a file,
+ * every file of a directory, or a glob; sorted). With `root`, absolute patterns are
+ * looked up below it.
+ */
+export function fileSystemInclude(root?: string): IncludeCallback {
+  return (pattern, fromFile) => includeFrom(isAbsolute(pattern) ? (root !== undefined ? join(root, pattern) : pattern) : resolve(dirname(fromFile), pattern));
+}
+
+function includeFrom(full: string): ReturnType<IncludeCallback> {
   const read = (paths: string[]): IncludedFile[] => paths.filter(isFile).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   try {
     if (isGlob(full)) return { ok: true, files: read(expandGlob(full)) };
@@ -84,7 +97,7 @@ export const fileSystemInclude: IncludeCallback = (pattern, fromFile) => {
   } catch (e) {
     return { ok: false, message: `${full}: ${(e as Error).message}` };
   }
-};
+}
 
 /**
  * Reads and parses a configuration file with its Includes. Never throws for a bad or
@@ -104,7 +117,7 @@ export function loadConfigFile(path: string, opts: LoadConfigOptions = {}): Pars
   }
   return parseConfig(text, {
     file: path,
-    include: fileSystemInclude,
+    include: fileSystemInclude(opts.root),
     defines: opts.defines,
     env: opts.env ?? process.env,
     lenient: opts.lenient,
