@@ -278,8 +278,15 @@ export class PortAllocator {
   #freeLength: number;
   readonly #cooling: SlotQueue;
   readonly #busy: SlotQueue;
-  readonly #active = new Map<number, Lease>();
+  /** Non-share mode: the lease holding each slot. (A Map with one set and one delete per
+   *  lease costs a table reallocation each time in V8; slots are already unique.) */
+  readonly #slotLease: (Lease | undefined)[];
+  /** Share-mode and kernel fallback leases, by id. */
+  readonly #leaseMap = new Map<number, Lease>();
+  #leaseCount = 0;
+  /** Leases per owner. Entries that drop to 0 stay until a sweep, for the same reason. */
   readonly #owners = new Map<string, number>();
+  #idleOwners = 0;
   readonly #shared: ShareState | undefined;
   readonly #listeners: Partial<Record<AllocatorEventType, AnyListener[]>> = {};
   readonly #rangesText: string;
@@ -318,6 +325,7 @@ export class PortAllocator {
       this.#freePos[i] = i;
     }
     this.#freeLength = n;
+    this.#slotLease = this.share ? [] : new Array<Lease | undefined>(n).fill(undefined);
     this.#cooling = new SlotQueue(n);
     this.#busy = new SlotQueue(n);
     this.#shared = this.share
@@ -350,8 +358,9 @@ export class PortAllocator {
     const lease: Lease = peer === undefined
       ? { port, exposedPort: port + this.#segmentOfSlot(slot).delta, owner, id: this.#nextId++ }
       : { port, exposedPort: port + this.#segmentOfSlot(slot).delta, owner, id: this.#nextId++, peer };
-    this.#active.set(lease.id, lease);
-    this.#owners.set(owner, held + 1);
+    if (this.#shared === undefined) this.#slotLease[slot] = lease;
+    else this.#leaseMap.set(lease.id, lease);
+    this.#addLease(owner, held);
     const fns = this.#listeners.lease;
     if (fns !== undefined) this.#emit(fns, { type: 'lease', now, lease });
     return { ok: true, lease };
@@ -386,9 +395,9 @@ export class PortAllocator {
       exhaustions: this.#exhaustions,
       fallbacks: this.#fallbacks,
       quotaRefusals: this.#quotaRefusals,
-      leases: this.#active.size,
+      leases: this.#leaseCount,
       fallbackLeases: this.#fallbackLeases,
-      owners: this.#owners.size,
+      owners: this.#owners.size - this.#idleOwners,
     };
   }
 
@@ -447,6 +456,24 @@ export class PortAllocator {
 
   // ---- internals ----
 
+  #addLease(owner: string, held: number): void {
+    if (held === 0 && this.#owners.has(owner)) this.#idleOwners--;
+    this.#owners.set(owner, held + 1);
+    this.#leaseCount++;
+  }
+
+  #dropLease(owner: string): void {
+    this.#leaseCount--;
+    const held = (this.#owners.get(owner) as number) - 1;
+    this.#owners.set(owner, held);
+    if (held > 0) return;
+    // Sweep idle owners once they outnumber the active ones: amortised O(1).
+    if (++this.#idleOwners > 1024 && this.#idleOwners * 2 > this.#owners.size) {
+      for (const [o, n] of this.#owners) if (n === 0) this.#owners.delete(o);
+      this.#idleOwners = 0;
+    }
+  }
+
   #emit(fns: readonly AnyListener[], e: AllocatorEvent): void {
     for (const fn of fns) fn(e);
   }
@@ -480,8 +507,8 @@ export class PortAllocator {
     const lease: Lease = peer === undefined
       ? { port: 0, exposedPort: 0, owner, id: this.#nextId++, fallback: true }
       : { port: 0, exposedPort: 0, owner, id: this.#nextId++, peer, fallback: true };
-    this.#active.set(lease.id, lease);
-    this.#owners.set(owner, held + 1);
+    this.#leaseMap.set(lease.id, lease);
+    this.#addLease(owner, held);
     const ffns = this.#listeners.fallback;
     if (ffns !== undefined) {
       this.#emit(ffns, peer === undefined
@@ -492,19 +519,26 @@ export class PortAllocator {
   }
 
   #end(lease: Lease, now: number, busy: boolean): void {
-    const active = this.#active.get(lease.id);
-    if (active === undefined || active.port !== lease.port || active.owner !== lease.owner) return;
-    this.#active.delete(active.id);
-    const held = this.#owners.get(active.owner) ?? 1;
-    if (held <= 1) this.#owners.delete(active.owner);
-    else this.#owners.set(active.owner, held - 1);
+    if (typeof lease !== 'object' || lease === null) return;
+    let slot = -1;
+    let active: Lease | undefined;
+    if (this.#shared === undefined && lease.fallback !== true) {
+      slot = this.#slotOf(lease.port);
+      if (slot >= 0) active = this.#slotLease[slot];
+    } else {
+      active = this.#leaseMap.get(lease.id);
+    }
+    if (active === undefined || active.id !== lease.id || active.port !== lease.port || active.owner !== lease.owner) return;
+    if (slot >= 0) this.#slotLease[slot] = undefined;
+    else this.#leaseMap.delete(active.id);
+    this.#dropLease(active.owner);
     if (active.fallback === true) {
       this.#fallbackLeases--;
       const fns = this.#listeners.release;
       if (fns !== undefined) this.#emit(fns, { type: 'release', now, lease: active, freeAt: now });
       return;
     }
-    const slot = this.#slotOf(active.port);
+    if (slot < 0) slot = this.#slotOf(active.port);
     let lastHolder = true;
     const sh = this.#shared;
     if (sh !== undefined) lastHolder = this.#dropHolder(sh, slot, active.peer as string, now, busy);

@@ -52,12 +52,32 @@ describe('PortAllocator', () => {
     expect(a.exhaustion).toBe('refuse');
   });
 
+  it('counts owners exactly through many short-lived owners', () => {
+    const a = make({ ranges: '1000-2999', cooldownMs: 0, maxPerOwner: 2 });
+    const keep = [take(a, 'keep-1', 0), take(a, 'keep-2', 0), take(a, 'keep-2', 0)];
+    for (let i = 0; i < 5000; i++) {
+      const l = take(a, `session-${i}`, 0);
+      if (i % 7 === 0) take(a, `session-${i}`, 0); // some owners keep one lease
+      a.release(l, 0);
+    }
+    const st = a.stats(0);
+    expect(st.owners).toBe(2 + Math.ceil(5000 / 7));
+    expect(st.leases).toBe(3 + Math.ceil(5000 / 7));
+    expect(a.leasesOf('keep-2')).toBe(2);
+    expect(a.leasesOf('session-1')).toBe(0);
+    expect(a.lease('keep-2', 0)).toMatchObject({ ok: false, reason: 'quota' });
+    for (const l of keep) a.release(l, 0);
+    expect(a.stats(0).owners).toBe(Math.ceil(5000 / 7));
+  });
+
   it('release is idempotent and ignores foreign or forged leases', () => {
     const a = make({ ranges: '5000-5001', cooldownMs: 0 });
     const l = take(a, 's', 0);
     a.release({ ...l, id: l.id + 100 }, 0);
     a.release({ ...l, port: l.port === 5000 ? 5001 : 5000 }, 0);
     a.release({ ...l, owner: 'other' }, 0);
+    a.release({ ...l, fallback: true }, 0);
+    a.release(null as never, 0);
     expect(a.stats(0).inUse).toBe(1);
     a.release(l, 0);
     a.release(l, 0);
