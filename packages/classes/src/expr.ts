@@ -58,7 +58,8 @@ export function compilePosixRegex(pattern: string, flags = ''): Result<RegExp> {
   try {
     return ok(new RegExp(translated, flags));
   } catch (e) {
-    return fail('ERR_REGEX_INVALID', `invalid regular expression '${pattern}': ${(e as Error).message}`);
+    const why = (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    return fail('ERR_REGEX_INVALID', `invalid regular expression '${pattern}': ${why}`);
   }
 }
 

@@ -119,6 +119,11 @@ function loc(n: ConfigNode): SourceLocation {
   return { file: n.file, line: n.line };
 }
 
+/** `line 3` within the same file, `other.conf:3` across files. */
+function at(first: SourceLocation, current: string): string {
+  return first.file === current ? `line ${first.line}` : `${first.file}:${first.line}`;
+}
+
 function newScope(ctx: Context, label: string, extra: Partial<Pick<Scope, 'server' | 'anon' | 'inLayer'>> = {}): Scope {
   return {
     ctx,
@@ -177,7 +182,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
   const duplicate = (seen: Map<string, SourceLocation>, key: string, n: ConfigNode, name: string): boolean => {
     const first = seen.get(key);
     if (first) {
-      error('ERR_CONFIG_DUPLICATE', n, `${name} is set twice here (first at ${first.file}:${first.line})`, `keep one ${name} line in this context`);
+      error('ERR_CONFIG_DUPLICATE', n, `${name} is set twice here (first at ${at(first, n.file)})`, `keep one ${name} line in this context`);
       return true;
     }
     seen.set(key, loc(n));
@@ -519,7 +524,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
         }
         const dup = classes.find((c) => c.def.name === def.name);
         if (dup) {
-          push('warning', 'ERR_CONFIG_DUPLICATE', n, `<Class ${def.name}> is defined again (first at ${dup.source.file}:${dup.source.line}); lookups by name use the first`, 'give each class its own name', '<Class>');
+          push('warning', 'ERR_CONFIG_DUPLICATE', n, `<Class ${def.name}> is defined again (first at ${at(dup.source, n.file)}); lookups by name use the first`, 'give each class its own name', '<Class>');
         }
         classes.push({ def, source: loc(n) });
         return;
@@ -608,7 +613,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
           file: a.source?.file ?? '',
           line: a.source?.line ?? 0,
           directive: '<VirtualHost>',
-          message: `${a.label.replace(/ \(.*$/, '')} (${shared}:${a.port}) is already bound to ${b.label}`,
+          message: `${a.label.replace(/ \(.*$/, '')} (${shared}:${a.port}) is already bound to the <VirtualHost> at ${b.source ? at(b.source, a.source?.file ?? '') : 'an earlier line'}`,
           fix: 'give each <VirtualHost> its own address or Port, or ServerAlias names so that HOST can choose',
         });
       }

@@ -47,7 +47,7 @@ export const SETTING_DIRECTIVES: readonly SettingSpec[] = [
   s('TimeoutLogin', 'timeoutLogin', SVG, v.seconds(65535, 1)),
   s('TimeoutNoTransfer', 'timeoutNoTransfer', SVGA, v.seconds(65535)),
   s('TimeoutStalled', 'timeoutStalled', SVGA, v.seconds(65535)),
-  s('TransferLog', 'transferLog', SVGA, v.absolutePath(true)),
+  s('TransferLog', 'transferLog', SVGA, v.absolutePath(true, '/var/log/proftpd/xferlog')),
   s('Umask', 'umask', SVGA, v.umask),
   s('DisplayLogin', 'displayLogin', SVGA, v.path),
   s('DisplayChdir', 'displayChdir', SVGA, v.displayChdir),
@@ -60,8 +60,8 @@ export const SETTING_DIRECTIVES: readonly SettingSpec[] = [
   s('RootLogin', 'rootLogin', SVGA, v.bool),
   s('IdentLookups', 'identLookups', SVG, v.bool),
   s('ShowSymlinks', 'showSymlinks', SVGA, v.bool),
-  s('AuthUserFile', 'authUserFile', SVG, v.absolutePath(false)),
-  s('AuthGroupFile', 'authGroupFile', SVG, v.absolutePath(false)),
+  s('AuthUserFile', 'authUserFile', SVG, v.absolutePath(false, '/etc/proftpd/ftpd.passwd')),
+  s('AuthGroupFile', 'authGroupFile', SVG, v.absolutePath(false, '/etc/proftpd/ftpd.group')),
   s('DefaultRoot', 'defaultRoot', SVG, v.defaultRoot, true),
   s('TLSEngine', 'tlsEngine', SVG, v.bool),
   s('TLSProtocol', 'tlsProtocol', SVG, v.tlsProtocol),
@@ -86,8 +86,8 @@ export interface DaemonSpec {
 
 /** Daemon-level directives. `User`/`Group` also appear in `<Anonymous>` with another meaning. */
 export const DAEMON_DIRECTIVES: readonly DaemonSpec[] = [
-  { name: 'PidFile', key: 'pidFile', parse: v.absolutePath(false) },
-  { name: 'SystemLog', key: 'systemLog', parse: v.absolutePath(true) },
+  { name: 'PidFile', key: 'pidFile', parse: v.absolutePath(false, '/run/proftpd.pid') },
+  { name: 'SystemLog', key: 'systemLog', parse: v.absolutePath(true, '/var/log/proftpd/proftpd.log') },
   { name: 'User', key: 'user', parse: v.text },
   { name: 'Group', key: 'group', parse: v.text },
   { name: 'MaxInstances', key: 'maxInstances', parse: v.integer(1, 1_000_000, 30) },

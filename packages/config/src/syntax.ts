@@ -237,7 +237,7 @@ export function parseSyntax(text: string, opts: SyntaxOptions): SyntaxResult {
           continue;
         }
         if (top.name.toLowerCase() !== name.toLowerCase()) {
-          error(file, line, 'ERR_CONFIG_SECTION', `</${name}> closes <${top.name}> opened at ${file}:${top.line}`, `close <${top.name}> with </${top.name}> first`);
+          error(file, line, 'ERR_CONFIG_SECTION', `</${name}> closes <${top.name}> opened at line ${top.line}`, `close <${top.name}> with </${top.name}> first`);
         }
         open.pop();
         continue;
@@ -246,10 +246,11 @@ export function parseSyntax(text: string, opts: SyntaxOptions): SyntaxResult {
         const all = [...words];
         const last = all[all.length - 1] as string;
         if (!last.endsWith('>')) {
+          // Report, then read it as if the '>' were there so that its contents parse.
           error(file, line, 'ERR_CONFIG_SECTION', `section ${first} is missing its closing '>'`, `write ${all.join(' ')}>`);
-          continue;
+        } else {
+          all[all.length - 1] = last.slice(0, -1);
         }
-        all[all.length - 1] = last.slice(0, -1);
         const name = (all[0] as string).slice(1);
         const args = all.slice(1).filter((a, idx) => a !== '' || idx < all.length - 2);
         if (name === '') {
@@ -281,7 +282,7 @@ export function parseSyntax(text: string, opts: SyntaxOptions): SyntaxResult {
             }
           }
           if (j >= lines.length) {
-            error(file, line, 'ERR_CONFIG_SECTION', `<${name}> opened here is never closed`, `add </${name}> in the same file`);
+            error(file, line, 'ERR_CONFIG_SECTION', `<${name} ${arg ?? ''}> opened here is never closed`, `add </${name}> in the same file`);
           }
           i = j;
           continue;

@@ -98,12 +98,12 @@ export const path: ValueParser<string> = exactly(1, 'one path', (args, name) => 
 });
 
 /** A path that must be absolute (PidFile, SystemLog, TransferLog, AuthUserFile…) or `NONE` when allowed. */
-export function absolutePath(allowNone: boolean): ValueParser<string> {
+export function absolutePath(allowNone: boolean, example: string): ValueParser<string> {
   return exactly(1, 'one absolute path', (args, name) => {
     const p = args[0] as string;
     if (allowNone && p.toUpperCase() === 'NONE') return good('NONE');
     if (!p.startsWith('/')) {
-      return bad(`${name} '${p}' is not an absolute path`, `write the full path, e.g. ${name} /var/log/proftpd/${name.toLowerCase()}${allowNone ? ` (or ${name} NONE)` : ''}`);
+      return bad(`${name} '${p}' is not an absolute path`, `write the full path, e.g. ${name} ${example}${allowNone ? ` (or ${name} NONE)` : ''}`);
     }
     return good(p);
   });
