@@ -90,7 +90,7 @@ export function buildTable(results, servers, na, opts = {}) {
     const values = new Map();
     const cellText = new Map();
     for (const s of servers) {
-      if (na.has(s)) { cellText.set(s, `n/a (${na.get(s)})`); continue; }
+      if (na.has(s)) { cellText.set(s, `n/a (${na.get(s).split(':')[0]})`); continue; }
       const ok = okOf(row.test, s);
       if (ok.length === 0) {
         const e = errOf(row.test, s);
@@ -116,7 +116,8 @@ export function buildTable(results, servers, na, opts = {}) {
     if (status.startsWith('MISSED')) missed.push({ id: row.id, label: row.label, target: row.target.text, status, value: fk });
     rows.push({ id: row.id, label: row.label, arrow: row.better === 'higher' ? '↑' : row.better === 'lower' ? '↓' : '', cells, target: row.target?.text ?? '', status });
   }
-  return { servers, rows, loopback: loop, missed };
+  const notes = [...na].filter(([s]) => servers.includes(s)).map(([s, reason]) => `${s}: n/a, ${reason}`);
+  return { servers, rows, loopback: loop, missed, notes };
 }
 
 function shorten(s) {

@@ -186,12 +186,12 @@ function greeting(port, timeoutMs) {
   });
 }
 
-function tail(file, n = 3) {
-  try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ').slice(0, 300);
-  } catch {
-    return '';
-  }
+/** The telling line of a log: the first that speaks of an error, else the last. */
+function tail(file) {
+  let lines;
+  try { lines = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean); } catch { return ''; }
+  const line = lines.find((l) => /error|fatal|oops|unable|cannot|failed|denied|refus/i.test(l)) ?? lines[lines.length - 1] ?? '';
+  return line.trim().slice(0, 240);
 }
 
 /**
