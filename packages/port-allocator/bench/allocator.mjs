@@ -7,6 +7,7 @@
 //   npm run build && node packages/port-allocator/bench/allocator.mjs [--rounds N] [--ms N]
 // Plain ESM against dist/, no dependencies.
 import { PortAllocator } from '../dist/index.js';
+import { listenTcp } from '../dist/node/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
@@ -149,5 +150,23 @@ for (const [name] of CONTENDERS) {
   const verdict = checked ? (ratio <= LIMIT ? `ok (limit ${LIMIT}x)` : `FAIL (limit ${LIMIT}x)`) : '(baseline, O(range))';
   if (checked && ratio > LIMIT) failed = true;
   console.log(`per-op time ${fmtInt(big)} vs ${small} ports, ${name.padEnd(19)} ${ratio.toFixed(2).padStart(8)}x  ${verdict}`);
+}
+
+// The IO side: a real listener on 127.0.0.1 per operation (bind + listen + close).
+{
+  const a = new PortAllocator({ ranges: '20000-29999', random: Math.random, cooldownMs: 0 });
+  const n = 2000;
+  for (let i = 0; i < 200; i++) {
+    const r = await listenTcp(a, { host: '127.0.0.1', owner: 'bench' });
+    if (r.ok) r.close();
+  }
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const r = await listenTcp(a, { host: '127.0.0.1', owner: 'bench' });
+    if (!r.ok) throw new Error(r.message);
+    r.close();
+  }
+  const ns = Number(process.hrtime.bigint() - t0) / n;
+  console.log(`listenTcp + close on 127.0.0.1 (real sockets, sequential): ${fmtInt(1e9 / ns)} per second, ${fmtInt(ns / 1000)} us each`);
 }
 if (failed) process.exitCode = 1;
