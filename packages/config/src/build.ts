@@ -255,7 +255,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
     const lower = n.name.toLowerCase();
     const name = LIMIT_DIRECTIVES.find((d) => d.toLowerCase() === lower);
     if (!name) {
-      const unsupported = unsupportedDirective(lower);
+      const unsupported = unsupportedDirective(n.name);
       if (unsupported) return notImplemented(n, unsupported.name, unsupported.module, false);
       if (isKnown(lower)) return contextError(n, n.name, scope, ['server', 'vhost', 'global', 'anon']);
       return unknown(n, n.name, false);
@@ -344,7 +344,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
     }
     const noteName = Object.keys(NOTE_DIRECTIVES).find((k) => k.toLowerCase() === lower);
     if (noteName !== undefined) return noteDirective(n, noteName, scope);
-    const unsupported = unsupportedDirective(lower);
+    const unsupported = unsupportedDirective(n.name);
     if (unsupported) return notImplemented(n, unsupported.name, unsupported.module, false);
     if (LIMIT_DIRECTIVES.some((d) => d.toLowerCase() === lower)) {
       return error('ERR_CONFIG_CONTEXT', n, `${n.name} is allowed only inside <Limit>`, `wrap it: <Limit LOGIN> … ${n.name} … </Limit> (name the commands to limit)`);
