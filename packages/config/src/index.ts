@@ -66,4 +66,5 @@ export {
   selectServerByHost,
 } from './resolve.js';
 export { type AuthFileResult, type AuthGroup, type AuthUser, groupsOf, parseAuthGroupFile, parseAuthUserFile } from './authfile.js';
+export { type AnonymousInput, type ConfigInput, type LayerInput, type LimitInput, type ScopeInput, type ServerInput, ConfigError, defineConfig } from './define.js';
 export { type LimitContext, type LimitDecision, type LimitSubject, checkLimit, checkLimitSection, limitDeniedReply } from './limit.js';
