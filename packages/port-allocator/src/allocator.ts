@@ -138,7 +138,7 @@ export type AllocatorEventType = AllocatorEvent['type'];
 type Listener<T extends AllocatorEventType> = (e: Extract<AllocatorEvent, { type: T }>) => void;
 type AnyListener = (e: AllocatorEvent) => void;
 
-/** ProFTPD's PassivePorts fallback line (src/inet.c via core_pasv), `%d-%d` per range. */
+/** ProFTPD's PassivePorts fallback line, logged at WARNING (mod_core.c core_pasv/core_epsv; reference §1.3), `%d-%d` per range. */
 export function fallbackMessage(ranges: readonly PortRange[]): string {
   return `unable to find open port in PassivePorts range ${rangesText(ranges)}: defaulting to INPORT_ANY (consider defining a larger PassivePorts range)`;
 }
@@ -519,6 +519,7 @@ export class PortAllocator {
   }
 
   #end(lease: Lease, now: number, busy: boolean): void {
+    this.#checkNow(now);
     if (typeof lease !== 'object' || lease === null) return;
     let slot = -1;
     let active: Lease | undefined;
@@ -589,10 +590,14 @@ export class PortAllocator {
     return true;
   }
 
-  #drain(now: number): void {
+  #checkNow(now: number): void {
     if (typeof now !== 'number' || now !== now) {
       throw new AllocatorError('ERR_ALLOCATOR_NOW_INVALID', `now must be a number (milliseconds), got ${String(now)}`);
     }
+  }
+
+  #drain(now: number): void {
+    this.#checkNow(now);
     const cooling = this.#cooling;
     while (cooling.headDue <= now) this.#addFree(cooling.shift());
     const busy = this.#busy;

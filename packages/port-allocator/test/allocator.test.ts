@@ -213,6 +213,11 @@ describe('PortAllocator', () => {
     expect(codeOf(() => new PortAllocator(null as never))).toBe('ERR_ALLOCATOR_OPTION_INVALID');
     expect(codeOf(() => new PortAllocator({ ...base, ranges: '0-5' }))).toBe('ERR_ALLOCATOR_RANGE_INVALID');
     expect(codeOf(() => make().lease('s', Number.NaN))).toBe('ERR_ALLOCATOR_NOW_INVALID');
+    const a = make();
+    const l = take(a, 's', 0);
+    expect(codeOf(() => a.release(l, Number.NaN))).toBe('ERR_ALLOCATOR_NOW_INVALID');
+    expect(codeOf(() => a.markBusy(l, undefined as never))).toBe('ERR_ALLOCATOR_NOW_INVALID');
+    expect(a.stats(0).leases).toBe(1);
   });
 
   it('survives a faulty random source (1, NaN, negative) without leaving the range', () => {
