@@ -114,7 +114,7 @@ function passiveRange(size) {
 }
 
 /** The FTP user every server authenticates: one password, one SHA-512 crypt hash. */
-function setupUser(work, notes) {
+function setupUser(rootBase) {
   const ctx = { user: 'benchftp', pass: crypto.randomBytes(12).toString('hex') };
   const h = sh('openssl', ['passwd', '-6', '-stdin'], { input: ctx.pass });
   if (!h.ok) throw new Error(`openssl passwd -6: ${h.out.trim()}`);
@@ -125,7 +125,7 @@ function setupUser(work, notes) {
   }
   ctx.uid = Number(sh('id', ['-u', ctx.user]).stdout.trim());
   ctx.gid = Number(sh('id', ['-g', ctx.user]).stdout.trim());
-  ctx.root = path.join(work, 'root');
+  ctx.root = path.join(rootBase, 'root');
   // vsftpd authenticates through PAM against /etc/shadow (the same hash) and changes into
   // the home directory first: both set for the run, locked and reset after it.
   if (sh('usermod', ['-p', ctx.hash, '-d', ctx.root, ctx.user]).ok) {
@@ -138,8 +138,25 @@ function setupUser(work, notes) {
       ctx.pamService = 'ftpkit-bench';
     } else ctx.pamError = 'pam_unix.so not found';
   } else ctx.pamError = 'usermod failed';
-  notes.push(`user ${ctx.user} (uid ${ctx.uid})`);
   return ctx;
+}
+
+/**
+ * Where the served tree lives: tmpfs (/dev/shm) when it has room, so that STOR measures
+ * the server and not the disk's writeback; the temp dir otherwise.
+ */
+function servedTreeBase(work) {
+  const need = SIZES.retrBytes + 4 * SIZES.storBytes + 256 * MiB;
+  try {
+    const st = fs.statfsSync('/dev/shm');
+    if (st.bavail * st.bsize > 2 * need) {
+      const base = fs.mkdtempSync('/dev/shm/ftpkit-bench-');
+      cleanups.push(() => fs.rmSync(base, { recursive: true, force: true }));
+      fs.chmodSync(base, 0o755);
+      return base;
+    }
+  } catch { /* no tmpfs here */ }
+  return work;
 }
 
 /** The served tree: retr.bin (read from page cache), list1000/ (1 000 entries). */
@@ -152,7 +169,6 @@ function setupRoot(ctx) {
   fs.closeSync(fd);
   for (let i = 0; i < 1000; i++) fs.writeFileSync(path.join(ctx.root, 'list1000', `file-${String(i).padStart(4, '0')}.txt`), `entry ${i}\n`);
   sh('chown', ['-R', `${ctx.uid}:${ctx.gid}`, ctx.root]);
-  fs.chmodSync(path.dirname(ctx.root), 0o755);
   // Into the page cache before anything is measured.
   const rd = fs.openSync(path.join(ctx.root, 'retr.bin'), 'r');
   while (fs.readSync(rd, chunk, 0, MiB, null) > 0) { /* warm */ }
@@ -306,12 +322,13 @@ async function main() {
   if (serverTests) {
     raiseFdLimit();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ftpkit-bench-'));
+    fs.chmodSync(work, 0o755);
     cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
-    const notes = [];
     let ctx;
     try {
       if (process.getuid?.() !== 0) throw new Error('the harness needs root (it creates a user and runs vsftpd/proftpd as root)');
-      ctx = setupUser(work, notes);
+      const rootBase = servedTreeBase(work);
+      ctx = setupUser(rootBase);
       setupRoot(ctx);
     } catch (err) {
       for (const s of servers) na.set(s, err.message);
