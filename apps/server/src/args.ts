@@ -104,9 +104,11 @@ const SERVER_FLAGS_USAGE = `Server options (instead of a configuration file):
   --passive-ports <a-b>        passive port range (default 60000-60100)
   --user <name:password>       a login with read-write access to the root (repeatable)
   --anonymous                  also allow anonymous read-only logins when --user is given
-  --allow-foreign-address      allow data connections from/to other addresses (FXP)
-  --exhaustion refuse|kernel   when the passive range is full: refuse with 425, or let the
-                               kernel pick a port outside the range (default kernel, as ProFTPD)`;
+  --allow-foreign-address      allow data connections from/to other addresses (FXP)`;
+
+const EXHAUSTION_USAGE = `  --exhaustion refuse|kernel   when every PassivePorts port is taken: refuse with 425, or let
+                               the kernel pick a port outside the range, as ProFTPD does
+                               (default kernel; both are logged). Works with --config too.`;
 
 const CONFIG_USAGE = `Configuration:
   -c, --config <file>          a proftpd.conf-style configuration file
@@ -118,6 +120,9 @@ export const SERVE_USAGE: string = `Usage: ftpkit serve [--config file | server 
 ${CONFIG_USAGE}
 
 ${SERVER_FLAGS_USAGE}
+
+Passive ports:
+${EXHAUSTION_USAGE}
 
 Logging and lifecycle:
   --log-format pretty|json     default: pretty on a terminal, JSON otherwise
@@ -268,7 +273,10 @@ function serverFlags(values: Values, usage: string): ServerFlags {
   return flags;
 }
 
-/** True when any server flag was given (they cannot be combined with --config). */
+/**
+ * True when a flag that stands for a directive was given (those cannot be combined with
+ * --config; `--exhaustion` can, as no directive sets it).
+ */
 export function hasServerFlags(flags: ServerFlags): boolean {
   return (
     flags.root !== undefined ||
@@ -278,8 +286,7 @@ export function hasServerFlags(flags: ServerFlags): boolean {
     flags.passivePorts !== undefined ||
     flags.users.length > 0 ||
     flags.anonymous ||
-    flags.allowForeignAddress ||
-    flags.exhaustion !== undefined
+    flags.allowForeignAddress
   );
 }
 

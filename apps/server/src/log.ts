@@ -81,6 +81,8 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go (default process.stdout). */
   stream?: NodeJS.WritableStream & { isTTY?: boolean; fd?: number };
+  /** Also append readable lines to this file (ProFTPD SystemLog). */
+  file?: string;
 }
 
 /** The server's root logger. */
@@ -89,11 +91,20 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const tty = stream.isTTY === true;
   const format = options.format ?? (tty ? 'pretty' : 'json');
   const base = { level: options.level ?? 'info', base: { pid: process.pid } };
-  if (format === 'pretty') {
-    const colour = tty && process.env['NO_COLOR'] === undefined;
-    return pino(base, prettyDestination(stream, colour));
+  let dest: DestinationStream;
+  if (format === 'pretty') dest = prettyDestination(stream, tty && process.env['NO_COLOR'] === undefined);
+  else if (stream === process.stdout) dest = pino.destination({ fd: 1, sync: true });
+  else if (stream === process.stderr) dest = pino.destination({ fd: 2, sync: true });
+  else dest = stream;
+  if (options.file !== undefined) {
+    const file = prettyDestination(pino.destination({ dest: options.file, append: true, sync: true, mkdir: true }), false);
+    const main = dest;
+    dest = {
+      write(line: string): void {
+        main.write(line);
+        file.write(line);
+      },
+    };
   }
-  if (stream === process.stdout) return pino(base, pino.destination({ fd: 1, sync: true }));
-  if (stream === process.stderr) return pino(base, pino.destination({ fd: 2, sync: true }));
-  return pino(base, stream);
+  return pino(base, dest);
 }

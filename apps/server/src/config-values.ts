@@ -1,0 +1,28 @@
+/** Reading a parsed configuration across its layers (for `check` and `firewall`). */
+import type { FtpkitConfig, ServerConfig, SettingsLayer } from '@ftpkit/config';
+
+/** The main server and the virtual hosts that listen (ProFTPD: `Port 0` does not). */
+export function listeningServers(config: FtpkitConfig): ServerConfig[] {
+  return [config.main, ...config.virtualHosts].filter((s) => s.port > 0);
+}
+
+/**
+ * Every value a setting takes for sessions of a server, with the section that sets it:
+ * the server's own (else `<Global>`'s), then each `<IfClass>`/`<IfUser>`/`<IfGroup>`.
+ */
+export function layeredValues<K extends keyof SettingsLayer>(
+  config: FtpkitConfig,
+  s: ServerConfig,
+  key: K,
+): { setBy: string; value: NonNullable<SettingsLayer[K]> }[] {
+  const out: { setBy: string; value: NonNullable<SettingsLayer[K]> }[] = [];
+  const own = s.settings[key];
+  const global = config.global.settings[key];
+  if (own !== undefined) out.push({ setBy: s.label, value: own as NonNullable<SettingsLayer[K]> });
+  else if (global !== undefined) out.push({ setBy: '<Global>', value: global as NonNullable<SettingsLayer[K]> });
+  for (const layer of [...config.global.layers, ...s.layers]) {
+    const v = layer.content[key];
+    if (v !== undefined) out.push({ setBy: layer.label ?? `<If${layer.kind}>`, value: v as NonNullable<SettingsLayer[K]> });
+  }
+  return out;
+}

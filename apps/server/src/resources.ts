@@ -1,0 +1,110 @@
+/**
+ * What sessions share: one PortAllocator per distinct PassivePorts range (shared by every
+ * session and every virtual host using that range, and kept across SIGHUP reloads so a
+ * port is never handed out twice), one MasqueradeResolver per distinct
+ * MasqueradeAddress/TLSMasqueradeAddress pair over one DnsCache (DynMasqRefresh), and
+ * one TransferLog per file.
+ */
+import type { HostSpec, PortRange } from '@ftpkit/config';
+import { MasqueradeResolver, type Policy } from '@ftpkit/masquerade';
+import { DnsCache, type DnsCacheEvent } from '@ftpkit/masquerade/node';
+import { PortAllocator, type ExhaustionPolicy } from '@ftpkit/port-allocator';
+import type { Logger } from './log.js';
+import { openTransferLog, type TransferLog } from './xferlog.js';
+
+/** Allocators live for the whole process: keyed by range and policy. */
+export class AllocatorRegistry {
+  private readonly byKey = new Map<string, PortAllocator>();
+  constructor(private readonly exhaustion: ExhaustionPolicy) {}
+
+  get(range: PortRange): PortAllocator {
+    const key = `${range.min}-${range.max}`;
+    let a = this.byKey.get(key);
+    if (a === undefined) {
+      a = new PortAllocator({ ranges: [{ min: range.min, max: range.max }], random: Math.random, exhaustion: this.exhaustion });
+      this.byKey.set(key, a);
+    }
+    return a;
+  }
+
+  all(): ReadonlyMap<string, PortAllocator> {
+    return this.byKey;
+  }
+}
+
+/** Transfer logs live for the whole process too (reopened only when a reload drops them). */
+export class TransferLogRegistry {
+  private readonly byPath = new Map<string, TransferLog>();
+  constructor(private readonly logger: Logger) {}
+
+  get(path: string | undefined): TransferLog | undefined {
+    if (path === undefined || path.toUpperCase() === 'NONE') return undefined;
+    let t = this.byPath.get(path);
+    if (t === undefined) {
+      t = openTransferLog(path, (err) => this.logger.error({ err }, `unable to open TransferLog '${path}': ${err.message}`));
+      this.byPath.set(path, t);
+    }
+    return t;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byPath.values()].map((t) => t.close()));
+    this.byPath.clear();
+  }
+}
+
+function policyOf(spec: HostSpec): Policy {
+  return spec.kind === 'name' ? { kind: 'dns', name: spec.host } : { kind: 'static', address: spec.host };
+}
+
+const LEVEL: Record<DnsCacheEvent['level'], 'debug' | 'info' | 'warn'> = { debug: 'debug', info: 'info', warn: 'warn' };
+
+/**
+ * Masquerade resolvers of one configuration generation. A reload builds a new one (a
+ * changed DynMasqRefresh or name takes effect); the previous generation's cache is
+ * closed but its answers stay readable for the sessions that still use it.
+ */
+export class MasqueradeGeneration {
+  readonly dns: DnsCache;
+  private readonly byKey = new Map<string, MasqueradeResolver>();
+
+  constructor(logger: Logger, refreshSeconds: number | undefined) {
+    this.dns = new DnsCache({
+      ...(refreshSeconds === undefined ? {} : { refreshMs: refreshSeconds * 1000 }),
+      onEvent: (e) => {
+        // mod_dynmasq prefixes its refresh lines with its name.
+        const dynmasq = e.type === 'updated' || e.type === 'unchanged' || e.type === 'failed-keeping-last';
+        logger[LEVEL[e.level]]({ name: e.name, address: e.address }, dynmasq ? `mod_dynmasq/0.5: ${e.message}` : e.message);
+      },
+    });
+  }
+
+  /** Resolve every name now (startup and reload), so PASV never waits for DNS. */
+  async add(specs: readonly HostSpec[]): Promise<void> {
+    await Promise.all(specs.map((s) => this.dns.add(s.host)));
+  }
+
+  /** The resolver for a pair, or undefined when neither is set (the local address is advertised). */
+  resolverFor(masq: HostSpec | undefined, tlsMasq: HostSpec | undefined): MasqueradeResolver | undefined {
+    if (masq === undefined && tlsMasq === undefined) return undefined;
+    const key = `${masq?.host ?? ''}|${tlsMasq?.host ?? ''}`;
+    let r = this.byKey.get(key);
+    if (r === undefined) {
+      const policies: Policy[] = [];
+      if (tlsMasq !== undefined) policies.push({ kind: 'tls', policy: policyOf(tlsMasq) });
+      if (masq !== undefined) policies.push(policyOf(masq));
+      r = new MasqueradeResolver({ policies, dns: this.dns });
+      this.byKey.set(key, r);
+    }
+    return r;
+  }
+
+  /** The address a spec stands for now (for the startup lines). */
+  current(spec: HostSpec): string | undefined {
+    return spec.kind === 'name' ? this.dns.get(spec.host).address : spec.host;
+  }
+
+  close(): void {
+    this.dns.close();
+  }
+}

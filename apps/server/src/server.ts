@@ -1,0 +1,412 @@
+/**
+ * The running server: listeners for a configuration, one FtpSession per connection,
+ * reload without dropping sessions, and a draining stop.
+ *
+ * Theory of operation:
+ * - A *generation* is one loaded configuration with its SessionPlanner (vhost
+ *   selection, SessionConfig mapping, authenticator) and masquerade resolvers. New
+ *   connections use the current generation; a session keeps the one it started with.
+ * - Listeners are keyed `host:port`. `SocketBindTight off` (ProFTPD's default) binds one
+ *   wildcard socket per port (`::`, dual-stack, or `0.0.0.0` without IPv6); `on` binds
+ *   each server's own addresses. A reload opens the new keys, closes the ones no longer
+ *   configured, and leaves the others listening (no gap).
+ * - Port allocators and transfer logs outlive generations (resources.ts), so sessions
+ *   of the old and the new configuration never get the same passive port.
+ * - `drain(deadline)`: stop accepting; idle sessions get `421` and close now; sessions
+ *   with a transfer in flight close after its final reply, or at the deadline.
+ */
+import { lookup } from 'node:dns/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { FtpkitConfig } from '@ftpkit/config';
+import { masqueradingAsLine, masqueradingLine } from '@ftpkit/masquerade';
+import { FtpSession, type ControlChannel, type SessionEvent, type TimerHandle } from '@ftpkit/session';
+import { localFileSystem, nodeDataChannels } from '@ftpkit/session/node';
+import { layeredValues, listeningServers } from './config-values.js';
+import type { FlagUser } from './defaults.js';
+import type { Logger } from './log.js';
+import { AllocatorRegistry, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
+import { SessionPlanner, SessionTable, featHiddenFor, type Generation, type PlannedSession } from './sessions.js';
+
+export interface LoadedGeneration {
+  config: FtpkitConfig;
+  source: string;
+  flagUsers?: readonly FlagUser[];
+}
+
+export interface FtpkitServerOptions {
+  logger: Logger;
+  exhaustion?: 'refuse' | 'kernel';
+}
+
+interface LiveSession {
+  id: number;
+  socket: Socket;
+  session: FtpSession;
+  control: SocketControl;
+  transferring: boolean;
+  remote: string;
+  /** Resolves after the final reply of the transfer in flight has been written. */
+  afterTransfer: (() => void) | undefined;
+}
+
+/** `::ffff:1.2.3.4` → `1.2.3.4`. */
+function unmap(address: string): string {
+  return address.toLowerCase().startsWith('::ffff:') && /^[\d.]+$/.test(address.slice(7)) ? address.slice(7) : address;
+}
+
+/** A ControlChannel over a socket; can be sealed so the session's later replies are dropped. */
+class SocketControl implements ControlChannel {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly secure = false;
+  private sealed = false;
+  onWrite: ((text: string) => void) | undefined;
+
+  constructor(private readonly socket: Socket) {
+    this.localAddress = socket.localAddress ?? '';
+    this.localPort = socket.localPort ?? 0;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+  }
+
+  write(data: string | Uint8Array): void {
+    if (this.sealed || this.socket.destroyed) return;
+    this.socket.write(data);
+    this.onWrite?.(typeof data === 'string' ? data : new TextDecoder().decode(data));
+  }
+
+  close(): void {
+    if (!this.socket.destroyed) this.socket.end();
+  }
+
+  /** Send a last reply of our own, then close; later writes from the session are dropped. */
+  finish(code: number, text: string): void {
+    if (this.sealed) return;
+    this.write(`${code} ${text}\r\n`);
+    this.sealed = true;
+    this.close();
+  }
+}
+
+export class FtpkitServer {
+  private readonly logger: Logger;
+  private readonly allocators: AllocatorRegistry;
+  private readonly transferLogs: TransferLogRegistry;
+  private readonly table = new SessionTable();
+  private readonly data = nodeDataChannels();
+  private readonly listeners = new Map<string, Server>();
+  private readonly live = new Map<number, LiveSession>();
+  private planner: SessionPlanner | undefined;
+  private nextSessionId = 1;
+  private nextGeneration = 1;
+  private draining = false;
+
+  constructor(options: FtpkitServerOptions) {
+    this.logger = options.logger;
+    this.allocators = new AllocatorRegistry(options.exhaustion ?? 'kernel');
+    this.transferLogs = new TransferLogRegistry(options.logger);
+  }
+
+  /** The `host:port` keys currently listening, with the bound ports. */
+  addresses(): { host: string; port: number }[] {
+    return [...this.listeners.values()].flatMap((s) => {
+      const a = s.address();
+      return typeof a === 'object' && a !== null ? [{ host: a.address, port: a.port }] : [];
+    });
+  }
+
+  get sessions(): number {
+    return this.live.size;
+  }
+
+  get config(): FtpkitConfig | undefined {
+    return this.planner?.generation.config;
+  }
+
+  /** Apply a configuration: the first call starts the server, later ones reload it. */
+  async apply(loaded: LoadedGeneration): Promise<void> {
+    const { config } = loaded;
+    const masquerade = new MasqueradeGeneration(this.logger, config.daemon.dynMasqRefresh);
+    const servers = listeningServers(config);
+    await masquerade.add(servers.flatMap((s) => [...layeredValues(config, s, 'masqueradeAddress'), ...layeredValues(config, s, 'tlsMasqueradeAddress')].map((v) => v.value)));
+    const generation: Generation = {
+      id: this.nextGeneration++,
+      config,
+      source: loaded.source,
+      flagUsers: loaded.flagUsers ?? [],
+      masquerade,
+      featHidden: featHiddenFor(config),
+    };
+    const wanted = await this.listenKeys(config);
+    // Bind what is new before switching, so a bad reload keeps the old configuration.
+    const opened: string[] = [];
+    try {
+      for (const [key, { host, port }] of wanted) {
+        if (this.listeners.has(key)) continue;
+        this.listeners.set(key, await this.listen(host, port));
+        opened.push(key);
+      }
+    } catch (err) {
+      for (const key of opened) {
+        this.listeners.get(key)?.close();
+        this.listeners.delete(key);
+      }
+      masquerade.close();
+      throw err;
+    }
+    for (const [key, server] of this.listeners) {
+      if (!wanted.has(key)) {
+        server.close();
+        this.listeners.delete(key);
+        this.logger.info(`stopped listening on ${key}`);
+      }
+    }
+    const previous = this.planner;
+    this.planner = new SessionPlanner(generation, {
+      logger: this.logger,
+      allocators: this.allocators,
+      transferLogs: this.transferLogs,
+      table: this.table,
+      fileSystemFor: (root, effective) =>
+        localFileSystem({
+          root,
+          hiddenStores: effective.settings.hiddenStores === undefined ? false : effective.settings.hiddenStores.prefix,
+          deleteAbortedStores: effective.settings.deleteAbortedStores,
+          umask: effective.settings.umask.file,
+        }),
+    });
+    previous?.generation.masquerade.close();
+    this.logStartupLines(generation);
+  }
+
+  /** ProFTPD's startup lines for every server with a top-level MasqueradeAddress (§2.2), and the NAT howto's. */
+  private logStartupLines(g: Generation): void {
+    for (const s of listeningServers(g.config)) {
+      const spec = s.settings.masqueradeAddress ?? g.config.global.settings.masqueradeAddress;
+      if (spec === undefined) continue;
+      const shown = g.masquerade.current(spec) ?? spec.host;
+      const listen = s.addresses[0] ?? this.addresses().find((a) => a.port === s.port)?.host ?? '0.0.0.0';
+      this.logger.info({ server: s.label }, masqueradingLine(listen, s.port, shown));
+      if (spec.kind !== 'name') this.logger.info({ server: s.label }, masqueradingAsLine(shown, spec.host));
+    }
+  }
+
+  private async listenKeys(config: FtpkitConfig): Promise<Map<string, { host: string; port: number }>> {
+    const keys = new Map<string, { host: string; port: number }>();
+    const add = (host: string, port: number): void => {
+      keys.set(`${host.includes(':') ? `[${host}]` : host}:${port}`, { host, port });
+    };
+    for (const s of listeningServers(config)) {
+      const tight = config.daemon.socketBindTight && s.addresses.length > 0;
+      if (!tight) {
+        add(config.daemon.useIPv6 ? '::' : '0.0.0.0', s.port);
+        continue;
+      }
+      for (const a of s.addresses) {
+        if (/^[\d.]+$/.test(a) || a.includes(':')) add(a, s.port);
+        else {
+          try {
+            add((await lookup(a)).address, s.port);
+          } catch {
+            this.logger.error(`${s.label}: unable to resolve '${a}', not listening on it`);
+          }
+        }
+      }
+    }
+    return keys;
+  }
+
+  private listen(host: string, port: number): Promise<Server> {
+    return new Promise((resolve, reject) => {
+      const server = createServer({ noDelay: true, keepAlive: true }, (socket) => this.accept(socket));
+      server.on('error', (err) => this.logger.error({ err }, `listener ${host}:${port}: ${err.message}`));
+      const onError = (err: NodeJS.ErrnoException): void => {
+        server.close();
+        if (host === '::' && (err.code === 'EAFNOSUPPORT' || err.code === 'EADDRNOTAVAIL')) {
+          // No IPv6 on this host: the IPv4 wildcard serves the same clients.
+          this.listen('0.0.0.0', port).then(resolve, reject);
+          return;
+        }
+        reject(Object.assign(new Error(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`), { code: err.code }));
+      };
+      server.once('error', onError);
+      server.listen({ host, port, ipv6Only: false }, () => {
+        server.off('error', onError);
+        this.logger.info({ address: host, port }, `ftpkit listening on ${host.includes(':') ? `[${host}]` : host}:${port}`);
+        resolve(server);
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    socket.on('error', () => {
+      /* reported through close */
+    });
+    const planner = this.planner;
+    if (this.draining || planner === undefined) {
+      socket.destroy();
+      return;
+    }
+    const max = planner.generation.config.daemon.maxInstances;
+    if (max !== undefined && this.live.size >= max) {
+      this.logger.warn(`MaxInstances (${max}) reached, new connection denied`);
+      socket.destroy();
+      return;
+    }
+    const id = this.nextSessionId++;
+    const remote = unmap(socket.remoteAddress ?? '');
+    const log = this.logger.child({ session: id, client: remote });
+    const control = new SocketControl(socket);
+    const plan = planner.plan({ sessionId: id, localAddress: control.localAddress, localPort: control.localPort, remoteAddress: control.remoteAddress });
+    if (!plan.ok) {
+      log.info(plan.text);
+      control.finish(plan.code, plan.text);
+      return;
+    }
+    const planned = plan.planned;
+    if (!planned.connectAllowed) {
+      log.info(`Connection from ${remote} [${remote}] denied`);
+      socket.destroy();
+      return;
+    }
+    const transferLog = this.transferLogs.get(planned.effective.settings.transferLog);
+    let anonymousPassword: string | undefined;
+    const session = new FtpSession({
+      control,
+      data: this.data,
+      authenticator: {
+        authenticate: async (request) => {
+          const account = await planned.authenticator.authenticate(request);
+          if (account?.anonymous === true) anonymousPassword = request.password;
+          if (account === undefined && planned.refusal !== undefined) control.finish(530, planned.refusal);
+          return account;
+        },
+      },
+      clock: {
+        now: () => Date.now(),
+        setTimer: (ms, fn): TimerHandle => {
+          const t = setTimeout(fn, ms);
+          return { cancel: () => clearTimeout(t) };
+        },
+      },
+      config: planned.config,
+      random: Math.random,
+      onEvent: (e) => this.onEvent(entry, e, log, planned, transferLog, () => anonymousPassword),
+    });
+    const entry: LiveSession = { id, socket, session, control, transferring: false, remote, afterTransfer: undefined };
+    this.live.set(id, entry);
+    this.table.add(id, planned.serverKey, remote);
+    socket.on('data', (chunk: Buffer) => session.receive(chunk));
+    socket.on('close', () => session.close());
+    void session.closed.then(() => {
+      this.live.delete(id);
+      this.table.remove(id);
+      if (!socket.destroyed) socket.end();
+    });
+    session.start();
+  }
+
+  private onEvent(
+    entry: LiveSession,
+    e: SessionEvent,
+    log: Logger,
+    planned: PlannedSession,
+    transferLog: ReturnType<TransferLogRegistry['get']>,
+    anonymousPassword: () => string | undefined,
+  ): void {
+    if (e.type === 'login-failed' && planned.refusal !== undefined) return; // MaxClients: logged by the authenticator
+    if (e.type === 'transfer-start') entry.transferring = true;
+    const fields: Record<string, unknown> = { event: e.type };
+    switch (e.type) {
+      case 'timeout':
+        for (const notice of e.notices) log.info(notice);
+        break;
+      case 'transfer-end': {
+        entry.transferring = false;
+        Object.assign(fields, { path: e.path, bytes: e.bytes, ms: e.durationMs, completion: e.completion, user: e.user });
+        transferLog?.write({
+          end: new Date(),
+          durationMs: e.durationMs,
+          remoteAddress: entry.remote,
+          bytes: e.bytes,
+          path: e.path,
+          type: e.transferType === 'a' ? 'ascii' : 'binary',
+          direction: e.direction === 'o' ? 'outgoing' : 'incoming',
+          access: e.anonymous ? 'anonymous' : 'real',
+          user: e.anonymous ? (anonymousPassword() ?? e.user) : e.user,
+          complete: e.completion === 'c',
+        });
+        const after = entry.afterTransfer;
+        if (after !== undefined) {
+          entry.afterTransfer = undefined;
+          // The final 226/426 follows the event; close once it has been written.
+          const previous = entry.control.onWrite;
+          const timer = setTimeout(after, 1000);
+          entry.control.onWrite = (text) => {
+            previous?.(text);
+            if (/^[2-5]\d\d /m.test(text)) {
+              clearTimeout(timer);
+              entry.control.onWrite = previous;
+              setImmediate(after);
+            }
+          };
+        }
+        break;
+      }
+      case 'port-refused':
+      case 'passive-rejected':
+      case 'fallback':
+        Object.assign(fields, e.type === 'port-refused' ? { verb: e.verb, argument: e.argument } : {});
+        break;
+      default:
+        break;
+    }
+    const level = e.level === 'notice' ? 'warn' : e.level;
+    log[level](fields, e.message);
+  }
+
+  /**
+   * Stop accepting, let transfers finish until `deadlineMs`, then close everything.
+   * Resolves when every session has ended.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    this.draining = true;
+    for (const server of this.listeners.values()) server.close();
+    this.listeners.clear();
+    const goodbye = (s: LiveSession): void => s.control.finish(421, 'Server is going offline, closing control connection');
+    const waits: Promise<void>[] = [];
+    for (const s of this.live.values()) {
+      if (s.transferring) {
+        this.logger.info({ session: s.id }, 'waiting for the transfer in progress before closing');
+        waits.push(
+          new Promise<void>((resolve) => {
+            s.afterTransfer = () => {
+              goodbye(s);
+              resolve();
+            };
+          }),
+        );
+      } else goodbye(s);
+    }
+    const closedAll = Promise.all([...this.live.values()].map((s) => s.session.closed)).then(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deadlineMs);
+    });
+    const first = await Promise.race([Promise.all(waits).then(() => closedAll), deadline]);
+    clearTimeout(timer);
+    if (first === 'deadline') {
+      this.logger.warn(`drain deadline reached: closing ${this.live.size} session(s) with transfers in progress`);
+      for (const s of this.live.values()) {
+        goodbye(s);
+        s.session.close();
+        s.socket.destroy();
+      }
+    }
+    await Promise.race([closedAll, new Promise((r) => setTimeout(r, 2000))]);
+    this.planner?.generation.masquerade.close();
+    await this.transferLogs.close();
+  }
+}

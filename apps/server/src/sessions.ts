@@ -1,0 +1,357 @@
+/**
+ * From @ftpkit/config's effective configuration of one session to @ftpkit/session's
+ * SessionConfig, and the Authenticator (AuthUserFile/AuthGroupFile with crypt(3),
+ * `--user` logins, `<Anonymous>`), for one configuration generation.
+ *
+ * Theory of operation: at connect, `resolveSessionConfig` picks the virtual host by
+ * the local address and port and merges `<Global>` and the `<IfClass>` layers; the
+ * result becomes the session's SessionConfig (masquerade resolver, shared
+ * PortAllocator, AllowForeignAddress, `<Limit>` checker, timeouts…). After a
+ * successful PASS the session calls `onLogin`, which resolves again with the user and
+ * groups (`<IfUser>`/`<IfGroup>`/`<Anonymous>`). `HOST` resolves by name (`onHost`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import {
+  checkLimit,
+  findAnonymous,
+  resolveSessionConfig,
+  type EffectiveConfig,
+  type FtpkitConfig,
+  type LimitSection,
+  type ServerConfig,
+} from '@ftpkit/config';
+import { loadAuthGroupFile, loadAuthUserFile, verifyPassword } from '@ftpkit/config/node';
+import type { AuthenticatedUser, Authenticator, FileSystem, SessionConfig } from '@ftpkit/session';
+import type { FlagUser } from './defaults.js';
+import type { Logger } from './log.js';
+import type { AllocatorRegistry, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
+
+/** One loaded configuration, with what was built from it. */
+export interface Generation {
+  readonly id: number;
+  readonly config: FtpkitConfig;
+  readonly source: string;
+  readonly flagUsers: readonly FlagUser[];
+  readonly masquerade: MasqueradeGeneration;
+  /** FEAT lines hidden by the main server's `<Limit EPSV>`/`<Limit EPRT>` DenyAll (Issue #1383). */
+  readonly featHidden: readonly string[];
+}
+
+/** Live sessions, for MaxClients / MaxClientsPerHost (authenticated sessions only, as ProFTPD counts). */
+export class SessionTable {
+  private readonly sessions = new Map<number, { serverKey: string; remote: string; authenticated: boolean }>();
+
+  add(id: number, serverKey: string, remote: string): void {
+    this.sessions.set(id, { serverKey, remote, authenticated: false });
+  }
+  authenticated(id: number): void {
+    const s = this.sessions.get(id);
+    if (s !== undefined) s.authenticated = true;
+  }
+  remove(id: number): void {
+    this.sessions.delete(id);
+  }
+  count(serverKey: string, remote?: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) {
+      if (s.authenticated && s.serverKey === serverKey && (remote === undefined || s.remote === remote)) n++;
+    }
+    return n;
+  }
+  get size(): number {
+    return this.sessions.size;
+  }
+}
+
+/** The same server across reloads: its addresses and port. */
+export function serverKey(s: ServerConfig): string {
+  return `${s.addresses.join(',')}:${s.port}`;
+}
+
+/** Main-server `<Limit>` sections that deny EPSV/EPRT outright hide them from FEAT. */
+export function featHiddenFor(config: FtpkitConfig): string[] {
+  const sections: LimitSection[] = [...(config.global.settings.limits ?? []), ...(config.main.settings.limits ?? [])];
+  return ['EPSV', 'EPRT'].filter((verb) => sections.some((s) => s.commands.includes(verb) && s.denyAll && !s.allowAll));
+}
+
+export interface SessionDeps {
+  readonly logger: Logger;
+  readonly allocators: AllocatorRegistry;
+  readonly transferLogs: TransferLogRegistry;
+  readonly table: SessionTable;
+  /** A file system rooted at `root` (session/node's localFileSystem). */
+  readonly fileSystemFor: (root: string, effective: EffectiveConfig) => FileSystem;
+}
+
+/** What the connection handler needs to run one session. */
+export interface PlannedSession {
+  readonly effective: EffectiveConfig;
+  readonly config: SessionConfig;
+  readonly authenticator: Authenticator;
+  /** `<Limit LOGIN>` at connect: false means close with no reply at all. */
+  readonly connectAllowed: boolean;
+  readonly serverKey: string;
+  /** Set by the authenticator when MaxClients* refuses: the 530 text already sent. */
+  refusal?: string;
+}
+
+interface ConnectionInfo {
+  readonly sessionId: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly secure?: boolean;
+}
+
+/** `%m` in a Max* message is the limit. */
+function limitMessage(template: string | undefined, fallback: string, max: number): string {
+  return (template ?? fallback).replace(/%m/g, String(max));
+}
+
+let shellsCache: { mtimeMs: number; shells: Set<string> } | undefined;
+function validShells(): Set<string> | undefined {
+  try {
+    if (!existsSync('/etc/shells')) return undefined;
+    const text = readFileSync('/etc/shells', 'utf8');
+    const shells = new Set(text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+    shellsCache = { mtimeMs: 0, shells };
+    return shells;
+  } catch {
+    return shellsCache?.shells;
+  }
+}
+
+/** `~` / `~/x` in a DefaultRoot path stand for the user's home. */
+function expandHome(path: string, home: string): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/')) return join(home, path.slice(2));
+  return path;
+}
+
+/** The user's start directory inside the chroot (`/` when home is the root or outside it). */
+function homeInside(root: string, home: string): string {
+  const rel = relative(root, home);
+  if (rel === '') return '/';
+  if (rel.startsWith('..') || isAbsolute(rel)) return '/';
+  return `/${rel.split(sep).join('/')}`;
+}
+
+/**
+ * Plans sessions for one configuration generation. Create one per load; sessions keep
+ * the planner (and so the configuration) they started with.
+ */
+export class SessionPlanner {
+  constructor(
+    readonly generation: Generation,
+    private readonly deps: SessionDeps,
+  ) {}
+
+  /** At connect. `ok: false` carries the reply to send before closing (500 no server). */
+  plan(conn: ConnectionInfo): { ok: true; planned: PlannedSession } | { ok: false; code: number; text: string } {
+    const r = resolveSessionConfig(this.generation.config, {
+      localAddress: conn.localAddress,
+      localPort: conn.localPort,
+      remoteAddress: conn.remoteAddress,
+    });
+    if (!r.ok) return { ok: false, code: r.error.replyCode, text: r.error.message };
+    const effective = r.value;
+    const login = checkLimit(effective, 'LOGIN', { address: conn.remoteAddress, phase: 'connect' });
+    const planned: PlannedSession = {
+      effective,
+      config: this.sessionConfig(effective, conn),
+      authenticator: undefined as unknown as Authenticator,
+      connectAllowed: login.allowed,
+      serverKey: serverKey(effective.server),
+    };
+    (planned as { authenticator: Authenticator }).authenticator = this.authenticator(effective, conn, planned);
+    return { ok: true, planned };
+  }
+
+  /** The SessionConfig of an effective configuration. */
+  sessionConfig(effective: EffectiveConfig, conn: ConnectionInfo): SessionConfig {
+    const s = effective.settings;
+    const config = this.generation.config;
+    const masquerade = this.generation.masquerade.resolverFor(s.masqueradeAddress, s.tlsMasqueradeAddress);
+    const foreign = s.allowForeignAddress;
+    const anonymousUsers = new Set<string>(['anonymous', 'ftp']);
+    for (const anon of effective.anonymousSections) {
+      if (anon.user !== undefined) anonymousUsers.add(anon.user);
+      for (const a of [...anon.userAliases, ...effective.server.userAliases, ...config.global.userAliases]) {
+        if (a.user === anon.user) anonymousUsers.add(a.alias);
+      }
+    }
+    const out: SessionConfig = {
+      serverName: s.serverName,
+      serverIdent: s.serverIdent.on ? (s.serverIdent.text ?? true) : false,
+      ...(s.serverAdmin === undefined ? {} : { serverAdmin: s.serverAdmin }),
+      ...(masquerade === undefined ? {} : { masquerade }),
+      ...(s.passivePorts === undefined ? {} : { passivePorts: this.deps.allocators.get(s.passivePorts) }),
+      allowForeignAddress:
+        typeof foreign === 'boolean' ? foreign : (address: string) => effective.classes.satisfies(foreign.className, { address }),
+      limit: (verb, ctx) =>
+        checkLimit(effective, verb, {
+          address: ctx.remoteAddress,
+          ...(ctx.user === undefined ? {} : { user: ctx.user }),
+          ...(ctx.groups.length === 0 ? {} : { groups: ctx.groups }),
+          ...(verb === 'LOGIN' ? { phase: 'pass' as const } : {}),
+        }).allowed
+          ? 'allow'
+          : 'deny',
+      featHidden: this.generation.featHidden,
+      maxLoginAttempts: s.maxLoginAttempts,
+      timeouts: {
+        login: s.timeoutLogin,
+        idle: s.timeoutIdle,
+        // ProFTPD arms TimeoutNoTransfer only when the directive is configured (§7.1).
+        noTransfer: effective.origin.timeoutNoTransfer === 'default' ? 0 : s.timeoutNoTransfer,
+        stalled: s.timeoutStalled,
+      },
+      allowOverwrite: s.allowOverwrite,
+      allowStoreRestart: s.allowStoreRestart,
+      allowRetrieveRestart: s.allowRetrieveRestart,
+      deleteAbortedStores: s.deleteAbortedStores,
+      classes: effective.className === undefined ? [] : [effective.className],
+      showDotFiles: /(^|\s)-\w*a/.test(s.listOptions ?? ''),
+      anonymousUsers: [...anonymousUsers],
+      onLogin: (user) => {
+        const after = resolveSessionConfig(config, {
+          localAddress: conn.localAddress,
+          localPort: conn.localPort,
+          remoteAddress: conn.remoteAddress,
+          serverId: effective.server.id,
+          authenticated: true,
+          user: user.name,
+          groups: user.groups,
+        });
+        return after.ok ? this.sessionConfig(after.value, conn) : out;
+      },
+      onHost: (name) => {
+        const r = resolveSessionConfig(config, {
+          localAddress: conn.localAddress,
+          localPort: conn.localPort,
+          remoteAddress: conn.remoteAddress,
+          host: name,
+        });
+        return r.ok ? this.sessionConfig(r.value, conn) : undefined;
+      },
+    };
+    return out;
+  }
+
+  private authenticator(connectEffective: EffectiveConfig, conn: ConnectionInfo, planned: PlannedSession): Authenticator {
+    const config = this.generation.config;
+    const log = this.deps.logger;
+    return {
+      authenticate: async ({ user, password }) => {
+        const server = connectEffective.server;
+        const anon = findAnonymous(config, server, user);
+        let account: AuthenticatedUser | undefined;
+        let after: EffectiveConfig | undefined;
+        const resolveAs = (name: string, groups: readonly string[]): EffectiveConfig | undefined => {
+          const r = resolveSessionConfig(config, {
+            localAddress: conn.localAddress,
+            localPort: conn.localPort,
+            remoteAddress: conn.remoteAddress,
+            serverId: server.id,
+            authenticated: true,
+            user: name,
+            groups,
+          });
+          return r.ok ? r.value : undefined;
+        };
+        if (anon !== undefined) {
+          if (anon.requirePassword) {
+            const real = this.findUser(connectEffective, anon.user ?? user);
+            if (real === undefined || !(await verifyPassword(real.hash, password))) return undefined;
+          }
+          after = resolveAs(user, anon.group !== undefined ? [anon.group] : []);
+          if (after === undefined) return undefined;
+          account = {
+            name: anon.user ?? user,
+            groups: after.groups,
+            anonymous: true,
+            fileSystem: this.deps.fileSystemFor(anon.dir, after),
+            home: '/',
+            readOnly: false,
+          };
+        } else {
+          const alias = [...server.userAliases, ...config.global.userAliases].find((a) => a.alias === user);
+          const name = alias?.user ?? user;
+          const entry = this.findUser(connectEffective, name);
+          if (entry === undefined) {
+            log.info({ session: conn.sessionId }, `USER ${user}: no such user found from ${conn.remoteAddress}`);
+            return undefined;
+          }
+          if (!(await verifyPassword(entry.hash, password))) return undefined;
+          if ((entry.uid === 0 || name === 'root') && !connectEffective.settings.rootLogin) {
+            log.warn({ session: conn.sessionId }, `SECURITY VIOLATION: Root login attempted`);
+            return undefined;
+          }
+          if (connectEffective.settings.requireValidShell && entry.shell !== undefined) {
+            const shells = validShells();
+            if (shells !== undefined && !shells.has(entry.shell)) {
+              log.info({ session: conn.sessionId }, `USER ${name} (Login failed): Invalid shell: '${entry.shell}'`);
+              return undefined;
+            }
+          }
+          const groups = this.groupsOf(connectEffective, name, entry.gid);
+          after = resolveAs(name, groups);
+          if (after === undefined) return undefined;
+          const rootRule = after.root;
+          const root = rootRule === undefined ? '/' : expandHome(rootRule, entry.home);
+          account = {
+            name,
+            groups,
+            anonymous: false,
+            fileSystem: this.deps.fileSystemFor(root, after),
+            home: homeInside(root, entry.home),
+          };
+        }
+        // MaxClients / MaxClientsPerHost, counted at PASS over authenticated sessions (§7.2).
+        const settings = after.settings;
+        const key = serverKey(after.server);
+        const checks: [typeof settings.maxClients, number, string, string][] = [
+          [settings.maxClients, this.deps.table.count(key) + 1, 'Sorry, the maximum number of allowed clients (%m) are already connected.', 'MaxClients'],
+          [
+            settings.maxClientsPerHost,
+            this.deps.table.count(key, conn.remoteAddress) + 1,
+            'Sorry, the maximum number of clients (%m) from your host are already connected.',
+            'MaxClientsPerHost',
+          ],
+        ];
+        for (const [limit, count, text, directive] of checks) {
+          if (limit !== undefined && count > limit.max) {
+            planned.refusal = limitMessage(limit.message, text, limit.max);
+            log.warn({ session: conn.sessionId }, `Connection refused (${directive} ${limit.max})`);
+            return undefined;
+          }
+        }
+        this.deps.table.authenticated(conn.sessionId);
+        return account;
+      },
+    };
+  }
+
+  /** A user from `--user` or the AuthUserFile (read at each login, as ProFTPD does). */
+  private findUser(effective: EffectiveConfig, name: string): { hash: string; uid: number; gid: number; home: string; shell?: string } | undefined {
+    const flag = this.generation.flagUsers.find((u) => u.name === name);
+    if (flag !== undefined) return { hash: flag.hash, uid: -1, gid: -1, home: flag.home };
+    const file = effective.settings.authUserFile;
+    if (file === undefined) return undefined;
+    const r = loadAuthUserFile(file);
+    for (const e of r.errors) if (e.line === 0) this.deps.logger.error(`${e.file}: ${e.message}`);
+    const u = r.entries.find((x) => x.name === name);
+    return u === undefined ? undefined : { hash: u.passwordHash, uid: u.uid, gid: u.gid, home: u.home, shell: u.shell };
+  }
+
+  /** Primary group (by gid) first, then the groups that list the user. */
+  private groupsOf(effective: EffectiveConfig, name: string, gid: number): string[] {
+    const file = effective.settings.authGroupFile;
+    if (file === undefined) return [];
+    const groups = loadAuthGroupFile(file).entries;
+    const primary = groups.find((g) => g.gid === gid)?.name;
+    const others = groups.filter((g) => g.name !== primary && g.members.includes(name)).map((g) => g.name);
+    return primary === undefined ? others : [primary, ...others];
+  }
+}
