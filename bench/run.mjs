@@ -15,12 +15,15 @@ import { BENCH_DIR, sh } from './lib/install.mjs';
 import { SERVERS, startServer, stopTree } from './lib/servers.mjs';
 import { listenersInRange } from './lib/procfs.mjs';
 import { TESTS, buildTable, renderText, renderMarkdown, fmtNum } from './lib/report.mjs';
+import { selfTimes, profilesIn, formatTop } from './lib/cpuprofile.mjs';
 
 const ALL_SERVERS = ['ftpkit', 'proftpd', 'vsftpd', 'pure-ftpd', 'ftp-srv'];
 const GROUPS = ['micro', 'loopback', 'retr', 'stor', 'sessions', 'pipeline', 'idle', 'pasv', 'pasv-full'];
 const REPO_DIR = path.dirname(BENCH_DIR);
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const IDLE_ONCE_SECONDS = 60;
+const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
+const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles', STAMP);
 
 const { values: flags } = parseArgs({
   options: {
@@ -265,7 +268,7 @@ async function runCell(step, server, prep, ctx, work, na) {
   const { pasvMin, pasvMax } = passiveRange(step.rangeSize ?? 1000);
   const dir = fs.mkdtempSync(path.join(work, `${server}-${step.test}-`));
   fs.chmodSync(dir, 0o755);
-  const profDir = path.join(RESULTS_DIR, 'profiles', `${step.test}`);
+  const profDir = path.join(PROFILE_DIR, step.test);
   const nodeFlags = flags['cpu-prof'] && server === 'ftpkit' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const inst = { port: await freePort(), pasvMin, pasvMax, dir, nodeFlags };
   let handle;
@@ -286,7 +289,8 @@ async function runCell(step, server, prep, ctx, work, na) {
     if (step.pasvArgs) args.push('--pasv-min', String(pasvMin), '--pasv-max', String(pasvMax));
     return await runLoadgen(args, step.timeoutMs ?? 300_000);
   } finally {
-    await stopTree(handle.child, flags['cpu-prof'] ? 'SIGINT' : 'SIGTERM');
+    // Under --cpu-prof, SIGINT lets Node write the profile (ftpkit drains, then exits).
+    await stopTree(handle.child, nodeFlags.length > 0 ? 'SIGINT' : 'SIGTERM', nodeFlags.length > 0 ? 15_000 : 3000);
     live.delete(handle.child);
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -308,8 +312,7 @@ function summary(test, r) {
 async function main() {
   const started = Date.now();
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const jsonl = path.join(RESULTS_DIR, `${stamp}.jsonl`);
+  const jsonl = path.join(RESULTS_DIR, `${STAMP}.jsonl`);
   const record = (obj) => fs.appendFileSync(jsonl, JSON.stringify({ ts: new Date().toISOString(), ...obj }) + '\n');
   record({ kind: 'meta', node: process.version, kernel: os.release(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), flags, rounds, sizes: SIZES, servers });
 
@@ -392,7 +395,18 @@ async function main() {
     record({ kind: 'table', rows: table.rows, missed: table.missed, loopback: table.loopback });
     process.stdout.write('\n');
     process.stdout.write(flags.markdown ? md : [header, '', renderText(table), '', ...loopText, missedText, ''].join('\n'));
+    if (flags['cpu-prof']) printProfiles(plan);
     log(`\nraw results: ${path.relative(process.cwd(), jsonl)}; markdown: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.md'))}; ${minutes} min`);
+  }
+}
+
+/** Under --cpu-prof: ftpkit's top frames by self time in each test. */
+function printProfiles(plan) {
+  for (const step of plan) {
+    const files = profilesIn(path.join(PROFILE_DIR, step.test));
+    if (files.length === 0) continue;
+    const top = selfTimes(files, REPO_DIR);
+    log(`\n-- ftpkit ${step.test}: top frames by self time (${files.length} profile(s), ${(top.totalMs / 1000).toFixed(1)} s sampled; ${path.relative(process.cwd(), path.join(PROFILE_DIR, step.test))})\n${formatTop(top, 12)}`);
   }
 }
 

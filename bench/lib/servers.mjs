@@ -227,8 +227,8 @@ export async function startServer(name, prep, ctx, inst) {
   return { pid: child.pid, child, stop, logFile };
 }
 
-/** Signals the server and every process below it (SIGTERM); SIGKILL what is left after 3 s. */
-export async function stopTree(child, first = 'SIGTERM') {
+/** Signals the server and every process below it (SIGTERM); SIGKILL what is left after graceMs. */
+export async function stopTree(child, first = 'SIGTERM', graceMs = 3000) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const procs = processTree(child.pid).map((pid) => ({ pid, start: startTime(pid) }));
   const signal = (sig) => {
@@ -239,7 +239,7 @@ export async function stopTree(child, first = 'SIGTERM') {
   };
   const gone = new Promise((r) => child.once('exit', r));
   signal(first);
-  await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+  await Promise.race([gone, new Promise((r) => setTimeout(r, graceMs))]);
   signal('SIGKILL');
   await Promise.race([gone, new Promise((r) => setTimeout(r, 1000))]);
 }
