@@ -310,6 +310,9 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
       }
       if (duplicate(scope.seen, setting.key, n, setting.name)) return;
       scope.settings[setting.key] = value;
+      if ((setting.key === 'masqueradeAddress' || setting.key === 'tlsMasqueradeAddress') && (value as { kind: string }).kind === 'ipv6') {
+        push('warning', 'ERR_CONFIG_VALUE', n, `${setting.name} ${n.args[0] ?? ''} is an IPv6 address, but PASV replies carry IPv4 only: PASV gets 522 (use EPSV)`, `give ${setting.name} the public IPv4 address`, setting.name);
+      }
       if (setting.key === 'allowForeignAddress' && typeof value === 'object') {
         classRefs.push({ name: (value as { className: string }).className, source: loc(n), what: 'AllowForeignAddress' });
       }

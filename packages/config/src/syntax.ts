@@ -50,7 +50,7 @@ export interface IncludedFile {
 export type IncludeCallback = (
   pattern: string,
   fromFile: string,
-) => { readonly ok: true; readonly files: readonly IncludedFile[] } | { readonly ok: false; readonly message: string };
+) => readonly IncludedFile[] | { readonly ok: true; readonly files: readonly IncludedFile[] } | { readonly ok: false; readonly message: string };
 
 /** Options of `parseSyntax`. */
 export interface SyntaxOptions {
@@ -313,7 +313,8 @@ export function parseSyntax(text: string, opts: SyntaxOptions): SyntaxResult {
           error(file, line, 'ERR_CONFIG_INCLUDE', `Include ${pattern}: includes nested more than ${MAX_INCLUDE_DEPTH} deep`, 'check for files that include each other', 'Include');
           continue;
         }
-        const got = opts.include(pattern, file);
+        const raw = opts.include(pattern, file);
+        const got = Array.isArray(raw) ? { ok: true as const, files: raw as readonly IncludedFile[] } : (raw as Exclude<typeof raw, readonly IncludedFile[]>);
         if (!got.ok) {
           error(file, line, 'ERR_CONFIG_INCLUDE', `Include ${pattern}: ${got.message}`, 'fix the path, or remove the Include', 'Include');
           continue;

@@ -16,3 +16,14 @@
  */
 export { type LoadConfigOptions, expandGlob, fileSystemInclude, loadAuthGroupFile, loadAuthUserFile, loadConfigFile } from './load.js';
 export { type HashScheme, hashPassword, identifyHash, md5Crypt, shaCrypt, verifyPassword } from './crypt.js';
+export {
+  type EffectiveConfig,
+  type FtpkitConfig,
+  type ParseConfigResult,
+  type SessionContext,
+  checkLimit,
+  formatDiagnostics,
+  parseConfig,
+  resolveSessionConfig,
+} from '../index.js';
+export { type VirtualHostNameResult, resolveVirtualHostNames } from './dns.js';

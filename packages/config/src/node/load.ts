@@ -84,7 +84,7 @@ export function fileSystemInclude(root?: string): IncludeCallback {
   return (pattern, fromFile) => includeFrom(isAbsolute(pattern) ? (root !== undefined ? join(root, pattern) : pattern) : resolve(dirname(fromFile), pattern));
 }
 
-function includeFrom(full: string): ReturnType<IncludeCallback> {
+function includeFrom(full: string): { ok: true; files: IncludedFile[] } | { ok: false; message: string } {
   const read = (paths: string[]): IncludedFile[] => paths.filter(isFile).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   try {
     if (isGlob(full)) return { ok: true, files: read(expandGlob(full)) };
