@@ -62,10 +62,3 @@ export function addressAllowed(
   if (typeof policy === 'function' && policy(canonicalAddress(address))) return true;
   return sameAddress(address, client);
 }
-
-/** Which kind of IP literal `text` is (strict dotted quad for IPv4), if any. */
-export function literalKind(text: string): 'ipv4' | 'ipv6' | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return 'ipv4';
-  if (ipaddr.IPv6.isValid(text)) return 'ipv6';
-  return undefined;
-}

@@ -24,6 +24,8 @@
  * session.receive(bytesFromTheSocket);   // replies go to control.write()
  * ```
  */
+export { FtpSession } from './session.js';
+export type { FtpSessionOptions } from './session.js';
 export { DEFAULT_TIMEOUTS, effectiveConfig } from './config.js';
 export type {
   EffectiveConfig,
@@ -66,15 +68,12 @@ export {
   MLST_FACTS,
   formatListLine,
   formatMlsxEntry,
-  formatTimeVal,
   globMatch,
+  hasGlob,
   lsTime,
-  mlstFeatLine,
   modeString,
   parseListArgs,
-  parseTimeVal,
   permFact,
-  selectMlstFacts,
 } from './listing.js';
 export type { ListArgs } from './listing.js';
 export { FromCrlf, ToCrlf } from './ascii.js';

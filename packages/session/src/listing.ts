@@ -1,10 +1,12 @@
 /**
  * Directory listing formats: LIST (`ls -l` lines as ProFTPD's mod_ls writes them),
- * NLST (bare names), MLSD/MLST (RFC 3659 §7 facts) and the time formats of MDTM/MFMT.
+ * NLST (bare names) and MLSD/MLST entries (RFC 3659 §7 facts; time-vals and the
+ * OPTS MLST / FEAT forms come from @ftpkit/command).
  *
  * All times are UTC (ProFTPD's `TimesGMT on` default), so a listing does not depend on
  * the server's time zone and the core needs no platform clock beyond `now`.
  */
+import { formatTimeVal } from '@ftpkit/command';
 import type { FileInfo } from './ports.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
@@ -61,28 +63,6 @@ export function formatListLine(info: FileInfo, now: number, name: string = info.
   );
 }
 
-/** RFC 3659 §2.3 time-val: `YYYYMMDDHHMMSS` in UTC (MDTM, MLSx `modify`). */
-export function formatTimeVal(ms: number): string {
-  const d = new Date(ms);
-  return (
-    pad(d.getUTCFullYear(), 4) + pad(d.getUTCMonth() + 1, 2) + pad(d.getUTCDate(), 2) +
-    pad(d.getUTCHours(), 2) + pad(d.getUTCMinutes(), 2) + pad(d.getUTCSeconds(), 2)
-  );
-}
-
-/** Parse an RFC 3659 §2.3 time-val (`YYYYMMDDHHMMSS[.sss]`, UTC); undefined when invalid. */
-export function parseTimeVal(text: string): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,3}))?$/.exec(text);
-  if (m === null) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const millis = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), millis);
-  // Reject dates that overflowed into the next month (e.g. 20230231…).
-  if (new Date(ms).getUTCDate() !== day) return undefined;
-  return ms;
-}
-
 /** MLSx facts the session knows (RFC 3659 §7.5 plus the UNIX.* facts ProFTPD offers). */
 export const MLST_FACTS: readonly string[] = [
   'type', 'size', 'modify', 'perm', 'unique',
@@ -91,20 +71,6 @@ export const MLST_FACTS: readonly string[] = [
 
 /** Facts selected when the client has not sent `OPTS MLST` (RFC 3659 §7.8). */
 export const DEFAULT_MLST_FACTS: readonly string[] = ['type', 'size', 'modify', 'perm', 'unique', 'UNIX.mode'];
-
-/**
- * `OPTS MLST fact;fact;` (RFC 3659 §7.9): keep the known facts, case-insensitively, in
- * the canonical spelling; unknown names are ignored. An empty argument selects none.
- */
-export function selectMlstFacts(arg: string): string[] {
-  const wanted = new Set(arg.split(';').map((f) => f.trim().toLowerCase()).filter((f) => f !== ''));
-  return MLST_FACTS.filter((fact) => wanted.has(fact.toLowerCase()));
-}
-
-/** The FEAT line for MLST: every known fact, `*` on the selected ones (RFC 3659 §7.8). */
-export function mlstFeatLine(selected: readonly string[]): string {
-  return 'MLST ' + MLST_FACTS.map((fact) => `${fact}${selected.includes(fact) ? '*' : ''};`).join('');
-}
 
 /** RFC 3659 §7.5.5 `perm` fact, from the mode bits and whether the user may write. */
 export function permFact(info: FileInfo, writable: boolean): string {

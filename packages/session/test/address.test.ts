@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressAllowed, canonicalAddress, ipv4Of, isNativeIpv6, isRfc1918, literalKind, sameAddress } from '../src/address.js';
+import { addressAllowed, canonicalAddress, ipv4Of, isNativeIpv6, isRfc1918, sameAddress } from '../src/address.js';
 
 describe('address checks', () => {
   it('treats IPv4-mapped IPv6 as IPv4 (pr_netaddr_cmp)', () => {
@@ -28,10 +28,4 @@ describe('address checks', () => {
     expect(addressAllowed(fxp, '127.0.0.1', '127.0.0.1')).toBe(true);
   });
 
-  it('classifies literals', () => {
-    expect(literalKind('127.0.0.1')).toBe('ipv4');
-    expect(literalKind('::1')).toBe('ipv6');
-    expect(literalKind('127.1')).toBeUndefined();
-    expect(literalKind('example.com')).toBeUndefined();
-  });
 });

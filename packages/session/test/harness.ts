@@ -131,6 +131,8 @@ export class MemoryFs implements FileSystem {
   chunkSize = 4;
   /** Sinks whose end() or abort() ran. */
   readonly sinkLog: string[] = [];
+  /** Bytes written into sinks so far (before end()). */
+  sinkBytes = 0;
   private ino = 1;
   constructor(private readonly clock: Clock) {
     this.nodes.set('/', { type: 'dir', mtime: clock.now(), mode: 0o755, ino: this.ino++ });
@@ -249,6 +251,7 @@ export class MemoryFs implements FileSystem {
           throw portError(code);
         }
         data = concat(data, chunk);
+        this.sinkBytes += chunk.length;
       },
       end: async (): Promise<void> => {
         done = true;
@@ -657,4 +660,13 @@ export class Harness {
   eventsOf<T extends SessionEvent['type']>(type: T): Extract<SessionEvent, { type: T }>[] {
     return this.events.filter((e): e is Extract<SessionEvent, { type: T }> => e.type === type);
   }
+}
+
+/** A logged-in session in TYPE I with `/hello.txt`. */
+export async function readyBinary(options: HarnessOptions = {}): Promise<Harness> {
+  const h = new Harness(options);
+  h.fs.addFile('/hello.txt', 'hello\n');
+  await h.login();
+  await h.send('TYPE I');
+  return h;
 }

@@ -2,15 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   formatListLine,
   formatMlsxEntry,
-  formatTimeVal,
   globMatch,
   lsTime,
-  mlstFeatLine,
   modeString,
   parseListArgs,
-  parseTimeVal,
   permFact,
-  selectMlstFacts,
   DEFAULT_MLST_FACTS,
 } from '../src/listing.js';
 import type { FileInfo } from '../src/ports.js';
@@ -46,19 +42,6 @@ describe('LIST lines (ProFTPD mod_ls format)', () => {
   });
 });
 
-describe('time-val (RFC 3659 §2.3)', () => {
-  it('formats and parses UTC', () => {
-    expect(formatTimeVal(now)).toBe('20261124053042');
-    expect(parseTimeVal('20261124053042')).toBe(now);
-    expect(parseTimeVal('20261124053042.5')).toBe(now + 500);
-    expect(parseTimeVal('20261124053042.123')).toBe(now + 123);
-  });
-  it.each(['2026112405304', '20261324053042', '20260231000000', '20261124256042', 'x0261124053042', '20261124053042.1234'])(
-    'rejects %s',
-    (text) => expect(parseTimeVal(text)).toBeUndefined(),
-  );
-});
-
 describe('MLSx facts (RFC 3659 §7)', () => {
   const info: FileInfo = { ...file, uid: 1000, gid: 100, unique: '801U12' };
   it('formats the default facts', () => {
@@ -79,13 +62,6 @@ describe('MLSx facts (RFC 3659 §7)', () => {
     expect(permFact(file, false)).toBe('r');
     expect(permFact({ ...file, mode: 0o444 }, true)).toBe('r');
     expect(permFact({ ...file, mode: 0o200 }, true)).toBe('adfw');
-  });
-  it('OPTS MLST selection and the FEAT line', () => {
-    expect(selectMlstFacts('Type;SIZE;bogus;unix.MODE;')).toEqual(['type', 'size', 'UNIX.mode']);
-    expect(selectMlstFacts('')).toEqual([]);
-    expect(mlstFeatLine(['type', 'size'])).toBe(
-      'MLST type*;size*;modify;perm;unique;UNIX.mode;UNIX.owner;UNIX.group;UNIX.ownername;UNIX.groupname;',
-    );
   });
 });
 

@@ -1,0 +1,230 @@
+/**
+ * Informational and miscellaneous commands: FEAT (RFC 2389), OPTS (RFC 2389 §4, RFC 2640
+ * §3.3 UTF8, RFC 3659 §7.9 MLST), HELP, SYST, NOOP, ALLO, STAT (RFC 959 §4.1.3),
+ * SITE CHMOD/HELP, CLNT and HOST (RFC 7151). Replies are ProFTPD's.
+ */
+import {
+  COMMANDS,
+  SITE_COMMANDS,
+  formatMlstFeat,
+  formatMlstOptsReply,
+  lookupCommand,
+  parseHostArg,
+  parseMlstOptions,
+  parseOptsArg,
+  parseUtf8Option,
+  selectMlstFacts,
+} from '@ftpkit/command';
+import { canonicalAddress, ipv4Of, isNativeIpv6 } from '../address.js';
+import type { Session } from '../core.js';
+import { MLST_FACTS } from '../listing.js';
+import { statusListing } from './list.js';
+import { fail, userFs } from './nav.js';
+import type { Cmd } from './table.js';
+
+export function noop(s: Session): void {
+  s.reply(200, s.transfer === undefined ? 'NOOP command successful' : 'NOOP: data transfer in progress');
+}
+
+export function syst(s: Session): void {
+  s.reply(215, 'UNIX Type: L8');
+}
+
+export function allo(s: Session): void {
+  s.reply(202, 'No storage allocation necessary');
+}
+
+export function clnt(s: Session): void {
+  s.reply(200, 'OK');
+}
+
+/**
+ * FEAT (RFC 2389 §3): the catalogue's feature lines of the commands this session
+ * implements, minus those `<Limit>` hides (featHidden), sorted as ProFTPD lists them.
+ */
+export function feat(s: Session): void {
+  const hidden = s.cfg.featHidden;
+  const lines = new Set<string>();
+  for (const spec of COMMANDS.values()) {
+    if (spec.feat === undefined || hidden.has(spec.verb) || !s.implemented(spec.verb)) continue;
+    if (spec.verb === 'MLST') lines.add(formatMlstFeat(MLST_FACTS, s.mlstFacts));
+    else if (spec.feat !== 'UTF8' || s.cfg.useUtf8) lines.add(spec.feat);
+  }
+  lines.add('TVFS'); // RFC 3659 §6: virtual paths are '/'-separated from one root.
+  s.reply(211, ['Features:', ...[...lines].sort(), 'End']);
+}
+
+/** OPTS UTF8 ON|OFF (RFC 2640 §3.3, draft-ietf-ftpext-utf-8-option), OPTS MLST (RFC 3659 §7.9). */
+export function opts(s: Session, c: Cmd): void {
+  const parsed = parseOptsArg(c.arg);
+  if (!parsed.ok) {
+    s.reply(parsed.error.replyCode, parsed.error.message);
+    return;
+  }
+  const { command, options } = parsed.value;
+  if (command === 'UTF8' && s.cfg.useUtf8) {
+    const on = parseUtf8Option(options);
+    if (!on.ok) {
+      s.reply(on.error.replyCode, on.error.message);
+      return;
+    }
+    s.utf8 = on.value;
+    s.reply(200, `UTF8 set to ${on.value ? 'on' : 'off'}`);
+    return;
+  }
+  if (command === 'MLST') {
+    s.mlstFacts = selectMlstFacts(parseMlstOptions(options), MLST_FACTS);
+    s.reply(200, formatMlstOptsReply(s.mlstFacts).trimEnd());
+    return;
+  }
+  s.reply(501, `OPTS ${command} not understood`);
+}
+
+/** HELP [verb]: the catalogue, eight verbs a row, `*` for unimplemented (ProFTPD format). */
+export function help(s: Session, c: Cmd): void {
+  if (c.arg !== undefined) {
+    const verb = c.arg.trim().toUpperCase();
+    const spec = lookupCommand(verb);
+    if (spec === undefined) {
+      s.reply(502, `Unknown command '${verb}'`);
+      return;
+    }
+    s.reply(214, `Syntax: ${spec.help}`);
+    return;
+  }
+  const names: string[] = [];
+  for (const spec of COMMANDS.values()) {
+    const mark = s.implemented(spec.verb) ? '' : '*';
+    names.push(spec.verb + mark);
+    for (const alias of spec.aliases ?? []) names.push(alias + mark);
+  }
+  const rows: string[] = ["The following commands are recognized (* =>'s unimplemented):"];
+  for (let i = 0; i < names.length; i += 8) rows.push(names.slice(i, i + 8).map((n) => n.padEnd(8)).join('').trimEnd());
+  rows.push(`Direct comments to ${s.cfg.serverAdmin}`);
+  s.reply(214, rows);
+}
+
+/**
+ * STAT (RFC 959 §4.1.3): during a transfer, its progress; with a path, the listing on
+ * the control connection (`213-Status of <path>:` … `213 End of status`); alone, the
+ * session's status (`211-`).
+ */
+export function stat(s: Session, c: Cmd): void | Promise<void> {
+  const t = s.transfer;
+  if (t !== undefined) {
+    s.reply(
+      213,
+      t.size === undefined ? `Status: ${t.bytes} bytes transferred` : `Status: ${t.bytes} of ${t.size} bytes transferred`,
+    );
+    return;
+  }
+  if (c.arg !== undefined) {
+    if (s.state !== 'loggedIn') {
+      s.reply(530, 'Please login with USER and PASS');
+      return;
+    }
+    return statusListing(s, c);
+  }
+  const remote = canonicalAddress(s.control.remoteAddress);
+  const lines = [`Status of '${s.cfg.serverName}'`, `Connected from ${remote} (${remote})`];
+  if (s.state === 'loggedIn') lines.push(`Logged in as ${s.user?.name ?? ''}`);
+  else if (s.state === 'awaitPass') lines.push('Waiting for password');
+  else lines.push('Waiting for user name');
+  lines.push(`TYPE: ${s.ascii ? 'ASCII' : 'BINARY'}, STRUcture: File, Mode: Stream`);
+  if (s.listener !== undefined) lines.push(`Passive data connection listening on port ${s.listener.exposedPort}`);
+  else if (s.activeHost !== undefined) lines.push(`Active data connection to ${s.activeHost}:${s.activePort}`);
+  else lines.push('No data connection');
+  lines.push('End of status');
+  s.reply(211, lines);
+}
+
+const SITE_IMPLEMENTED: ReadonlySet<string> = new Set(['CHMOD', 'HELP']);
+
+/** SITE CHMOD mode path, SITE HELP (ProFTPD mod_site). */
+export function site(s: Session, c: Cmd): void | Promise<void> {
+  const arg = c.arg ?? '';
+  const space = arg.indexOf(' ');
+  const sub = (space === -1 ? arg : arg.slice(0, space)).toUpperCase();
+  const rest = space === -1 ? '' : arg.slice(space + 1);
+  if (sub === 'HELP') {
+    const names = [...SITE_COMMANDS.keys()].map((name) => (SITE_IMPLEMENTED.has(name) ? name : `${name}*`));
+    s.reply(214, ["The following SITE commands are recognized (* =>'s unimplemented)", ...names, `Direct comments to ${s.cfg.serverAdmin}`]);
+    return;
+  }
+  if (sub === 'CHMOD') return chmod(s, c, rest);
+  s.reply(500, `'SITE ${sub}' not understood`);
+}
+
+async function chmod(s: Session, c: Cmd, rest: string): Promise<void> {
+  const space = rest.indexOf(' ');
+  if (space <= 0 || space === rest.length - 1) {
+    s.reply(501, "'SITE CHMOD' not understood");
+    return;
+  }
+  const modeText = rest.slice(0, space);
+  const pathArg = rest.slice(space + 1);
+  if (!/^[0-7]{1,4}$/.test(modeText)) {
+    s.reply(501, `SITE CHMOD: Invalid mode '${modeText}'`);
+    return;
+  }
+  const path = s.resolve(pathArg);
+  if (path === undefined) return;
+  if (s.user?.readOnly === true) {
+    s.reply(550, `${pathArg}: Permission denied`);
+    return;
+  }
+  if (!s.allowed(SITE_COMMANDS.get('CHMOD')?.limitName ?? 'SITE_CHMOD', { ...c, path })) {
+    s.reply(550, `${pathArg}: Operation not permitted`);
+    return;
+  }
+  try {
+    await userFs(s).chmod(path, Number.parseInt(modeText, 8));
+  } catch (error) {
+    fail(s, pathArg, error);
+    return;
+  }
+  s.reply(200, 'SITE CHMOD command successful');
+}
+
+/** HOST (RFC 7151; ProFTPD `core_host`, reference §5.2). */
+export function host(s: Session, c: Cmd): void {
+  const arg = c.arg ?? '';
+  if (s.state !== 'awaitUser') {
+    s.reply(503, 'Bad sequence of commands');
+    return;
+  }
+  const limit = s.cfg.limit;
+  if (limit !== undefined && limit('HOST', s.limitContext(c, '/')) === 'deny') {
+    s.reply(504, `${arg}: Permission denied`);
+    return;
+  }
+  const parsed = parseHostArg(arg);
+  if (!parsed.ok) {
+    // ProFTPD names the IPv6 case separately (UseIPv6 on).
+    if (arg.startsWith('[')) s.reply(501, `${arg}: Invalid IPv6 address provided`);
+    else s.reply(parsed.error.replyCode, parsed.error.message);
+    return;
+  }
+  const local = s.control.localAddress;
+  const { kind, host: name } = parsed.value;
+  if (kind !== 'name') {
+    // A literal must be the address the client connected to; an IPv6 literal on an IPv4
+    // connection is accepted as is (reference §5.2).
+    const mismatch = kind === 'ipv4' ? ipv4Of(local) !== name : isNativeIpv6(local) && canonicalAddress(name) !== canonicalAddress(local);
+    if (mismatch) {
+      s.reply(504, `${arg}: Unknown hostname provided`);
+      return;
+    }
+    s.hostSent = true;
+    s.reply(220, 'HOST command successful');
+    return;
+  }
+  const config = s.base.source.onHost?.(name);
+  if (config === undefined) {
+    s.reply(504, `${arg}: Unknown hostname provided`);
+    return;
+  }
+  s.switchHost(config);
+  s.hostSent = true;
+  s.reply(220, s.bannerText());
+}

@@ -1,0 +1,184 @@
+/**
+ * Listings: LIST and NLST (RFC 959 §4.1.3, ProFTPD mod_ls output and option
+ * tolerance, simple globbing of the last segment), MLSD and MLST (RFC 3659 §7), and
+ * STAT <path> on the control connection.
+ */
+import type { Session, Transfer } from '../core.js';
+import { errorCode, strerror } from '../errors.js';
+import { formatListLine, formatMlsxEntry, globMatch, hasGlob, parseListArgs } from '../listing.js';
+import { baseName, parentPath } from '../path.js';
+import type { ByteSource, FileInfo } from '../ports.js';
+import { statOrFail, userFs } from './nav.js';
+import type { Cmd } from './table.js';
+
+/** Entries to show, each with the name to print. */
+interface Listing {
+  entries: { info: FileInfo; name: string }[];
+  /** The listed directory (for MLSD's cdir entry). */
+  dir: FileInfo | undefined;
+}
+
+const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * What `LIST`/`NLST`/`STAT` show for an operand: a directory's entries, one file, or
+ * the matches of a glob in the last segment. Throws the port's error (ENOENT when a glob
+ * matches nothing).
+ */
+async function collect(s: Session, operand: string | undefined, all: boolean, prefixNames: boolean): Promise<Listing> {
+  const fs = userFs(s);
+  const showDot = all || s.cfg.showDotFiles;
+  let path = s.cwd;
+  if (operand !== undefined) {
+    const resolved = s.resolve(operand);
+    if (resolved === undefined) throw Object.assign(new Error('NUL'), { code: 'EINVAL', replied: true });
+    path = resolved;
+  }
+  const glob = operand !== undefined && hasGlob(baseName(path));
+  if (glob) {
+    const pattern = baseName(path);
+    const prefix = operand.includes('/') ? operand.slice(0, operand.lastIndexOf('/') + 1) : '';
+    const dirEntries = await fs.list(parentPath(path));
+    const entries = dirEntries
+      .filter((e) => globMatch(pattern, e.name) && (showDot || !e.name.startsWith('.') || pattern.startsWith('.')))
+      .map((info) => ({ info, name: prefix + info.name }))
+      .sort(byName);
+    if (entries.length === 0) throw Object.assign(new Error('no match'), { code: 'ENOENT' });
+    return { entries, dir: undefined };
+  }
+  const info = await fs.stat(path);
+  if (info.type !== 'dir') return { entries: [{ info, name: operand ?? info.name }], dir: undefined };
+  const prefix = prefixNames && operand !== undefined ? (operand.endsWith('/') ? operand : `${operand}/`) : '';
+  const entries = (await fs.list(path))
+    .filter((e) => showDot || !e.name.startsWith('.'))
+    .map((e) => ({ info: e, name: prefix + e.name }))
+    .sort(byName);
+  return { entries, dir: info };
+}
+
+/** Encode lines lazily, a batch at a time, so a huge directory never becomes one string. */
+async function* linesSource(lines: readonly string[], t: Transfer, s: Session): ByteSource {
+  const encoder = new TextEncoder();
+  for (let i = 0; i < lines.length; i += 128) {
+    const chunk = encoder.encode(lines.slice(i, i + 128).join(''));
+    t.bytes += chunk.length;
+    t.lastProgressAt = s.clock.now();
+    yield chunk;
+  }
+}
+
+/** Send `lines` (each already CRLF-terminated) on the data connection: 150 … 226. */
+async function sendListing(s: Session, t: Transfer, lines: readonly string[], what: string): Promise<void> {
+  try {
+    const conn = await s.openData(t);
+    if (conn === undefined) return;
+    if ('error' in conn) {
+      s.transferReply(t, 425, `Unable to build data connection: ${conn.error}`);
+      return;
+    }
+    s.preliminary(t, `Opening ${s.ascii ? 'ASCII' : 'BINARY'} mode data connection for ${what}`);
+    try {
+      await conn.send(linesSource(lines, t, s));
+    } catch {
+      conn.destroy();
+      s.transferReply(t, 426, 'Transfer aborted. Data connection closed');
+      return;
+    }
+    s.transferReply(t, 226, 'Transfer complete');
+  } finally {
+    s.endTransfer(t);
+  }
+}
+
+async function listLike(s: Session, c: Cmd, names: boolean): Promise<void> {
+  const args = parseListArgs(c.arg);
+  const t = s.beginTransfer(c.verb, s.cwd, args.path ?? '', 'l');
+  let listing: Listing;
+  try {
+    listing = await collect(s, args.path, args.all, names);
+  } catch (error) {
+    s.endTransfer(t);
+    if ((error as { replied?: boolean }).replied === true) return;
+    // ProFTPD mod_ls: a missing operand is a 450 (transient, RFC 959 §4.2).
+    s.transferReply(t, 450, `${args.path ?? '.'}: ${strerror(errorCode(error))}`);
+    return;
+  }
+  if (t.aborted !== undefined) {
+    s.endTransfer(t);
+    return;
+  }
+  const now = s.clock.now();
+  const lines = listing.entries.map((e) => (names ? e.name : formatListLine(e.info, now, e.name)) + '\r\n');
+  return sendListing(s, t, lines, 'file list');
+}
+
+export function list(s: Session, c: Cmd): Promise<void> {
+  return listLike(s, c, false);
+}
+
+export function nlst(s: Session, c: Cmd): Promise<void> {
+  return listLike(s, c, true);
+}
+
+function writable(s: Session): boolean {
+  return s.user?.readOnly !== true;
+}
+
+/** MLSD (RFC 3659 §7): the directory's entries as facts, with a `cdir` entry for itself. */
+export async function mlsd(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '.';
+  const t = s.beginTransfer('MLSD', c.path, arg, 'l');
+  let dir: FileInfo | undefined;
+  let entries: FileInfo[];
+  try {
+    dir = await statOrFail(s, c.path, arg);
+    if (dir === undefined) {
+      s.endTransfer(t);
+      return;
+    }
+    if (dir.type !== 'dir') {
+      s.endTransfer(t);
+      s.transferReply(t, 550, `${arg}: Not a directory`);
+      return;
+    }
+    entries = await userFs(s).list(c.path);
+  } catch (error) {
+    s.endTransfer(t);
+    s.transferReply(t, 550, `${arg}: ${strerror(errorCode(error))}`);
+    return;
+  }
+  if (t.aborted !== undefined) {
+    s.endTransfer(t);
+    return;
+  }
+  const facts = s.mlstFacts;
+  const w = writable(s);
+  const lines = [formatMlsxEntry(dir, facts, w, '.', 'cdir') + '\r\n'];
+  for (const e of entries.sort(byName)) lines.push(formatMlsxEntry(e, facts, w, e.name) + '\r\n');
+  return sendListing(s, t, lines, 'MLSD');
+}
+
+/** MLST (RFC 3659 §7.2): one entry on the control connection, `250-` form. */
+export async function mlst(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? s.cwd;
+  const info = await statOrFail(s, c.path, arg);
+  if (info === undefined) return;
+  s.reply(250, [`Start of list for ${arg}`, formatMlsxEntry(info, s.mlstFacts, writable(s), c.path), 'End of list']);
+}
+
+/** STAT <path> (RFC 959 §4.1.3): the LIST output over the control connection. */
+export async function statusListing(s: Session, c: Cmd): Promise<void> {
+  const args = parseListArgs(c.arg);
+  let listing: Listing;
+  try {
+    listing = await collect(s, args.path, args.all, false);
+  } catch (error) {
+    if ((error as { replied?: boolean }).replied === true) return;
+    s.reply(550, `${args.path ?? '.'}: ${strerror(errorCode(error))}`);
+    return;
+  }
+  const now = s.clock.now();
+  const lines = listing.entries.map((e) => formatListLine(e.info, now, e.name));
+  s.reply(213, [`Status of ${args.path ?? s.cwd}:`, ...lines, 'End of status']);
+}
+

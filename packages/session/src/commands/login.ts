@@ -1,0 +1,156 @@
+/**
+ * Login sequence (RFC 959 §4.1.1 USER, PASS, ACCT, REIN, QUIT) with ProFTPD's mod_auth
+ * replies and log lines. Transitions follow LOGIN_MACHINE (states.ts).
+ */
+import type { Session } from '../core.js';
+import { DEFAULT_MLST_FACTS } from '../listing.js';
+import { resolvePath } from '../path.js';
+import type { AuthenticatedUser } from '../ports.js';
+import { LOGIN_REFUSALS, loginTransition } from '../states.js';
+import type { Cmd } from './table.js';
+
+/** Reply with the state's refusal for USER/PASS; true when refused. */
+function refused(s: Session, verb: 'USER' | 'PASS'): boolean {
+  const refusal = LOGIN_REFUSALS[s.state][verb];
+  if (refusal === undefined) return false;
+  s.reply(refusal[0], refusal[1]);
+  return true;
+}
+
+export function user(s: Session, c: Cmd): void {
+  if (refused(s, 'USER')) return;
+  const name = c.arg ?? '';
+  s.userName = name;
+  s.state = loginTransition(s.state, 'USER') ?? s.state;
+  if (s.cfg.anonymousUsers.has(name.toLowerCase())) {
+    s.reply(331, 'Anonymous login ok, send your complete email address as your password');
+  } else {
+    s.reply(331, `Password required for ${name}`);
+  }
+}
+
+export async function pass(s: Session, c: Cmd): Promise<void> {
+  if (refused(s, 'PASS')) return;
+  const name = s.userName ?? '';
+  let account: AuthenticatedUser | undefined;
+  let failure: 'password' | 'limit' | 'error' = 'password';
+  try {
+    account = await s.authenticator.authenticate({
+      user: name,
+      password: c.arg ?? '',
+      remoteAddress: s.control.remoteAddress,
+      localAddress: s.control.localAddress,
+    });
+  } catch (error) {
+    failure = 'error';
+    s.emit?.({ type: 'error', level: 'error', message: `authentication of ${name} failed`, error, verb: 'PASS' });
+  }
+  if (s.isClosed) return;
+  if (account !== undefined) {
+    // mod_ifsession: <IfUser>/<IfGroup> layers apply after a successful PASS (§4.2).
+    const layered = s.base.source.onLogin?.(account);
+    const previous = s.cfg;
+    if (layered !== undefined) s.useConfig(layered);
+    // <Limit LOGIN> is checked again at PASS (§6.3).
+    const limit = s.cfg.limit;
+    const ctx = s.limitContext(undefined, '/');
+    ctx.user = account.name;
+    ctx.groups = account.groups;
+    ctx.anonymous = account.anonymous;
+    if (limit !== undefined && limit('LOGIN', ctx) === 'deny') {
+      s.cfg = previous;
+      account = undefined;
+      failure = 'limit';
+    }
+  }
+  if (account === undefined) {
+    loginFailed(s, name, failure);
+    return;
+  }
+  s.user = account;
+  s.fs = account.fileSystem;
+  const home = resolvePath('/', account.home ?? '/');
+  s.home = home.ok ? home.path : '/';
+  s.cwd = s.home;
+  s.state = loginTransition(s.state, 'PASS_OK') ?? s.state;
+  s.failedLogins = 0;
+  s.lastTransferAt = s.clock.now();
+  s.schedule(true);
+  s.emit?.({
+    type: 'login',
+    level: 'info',
+    message: account.anonymous ? `ANON ${name}: Login successful.` : `USER ${name}: Login successful.`,
+    user: account.name,
+    anonymous: account.anonymous,
+  });
+  if (account.anonymous) s.reply(230, 'Anonymous access granted, restrictions apply');
+  else s.reply(230, `User ${name} logged in`);
+}
+
+function loginFailed(s: Session, name: string, reason: 'password' | 'limit' | 'error'): void {
+  s.failedLogins++;
+  const max = s.cfg.maxLoginAttempts;
+  const last = s.failedLogins >= max;
+  s.emit?.({
+    type: 'login-failed',
+    level: 'notice',
+    message:
+      reason === 'limit'
+        ? `USER ${name} (Login failed): Limit access denies login`
+        : `USER ${name} (Login failed): Incorrect password`,
+    user: name,
+    reason,
+    attempts: s.failedLogins,
+  });
+  s.reply(530, 'Login incorrect.');
+  if (last) {
+    s.emit?.({
+      type: 'login-failed',
+      level: 'notice',
+      message: `Maximum login attempts (${max}) exceeded, connection refused`,
+      user: name,
+      reason: 'max-attempts',
+      attempts: s.failedLogins,
+    });
+    // LOGIN_MACHINE: PASS_LAST_BAD → closed; shutdown() performs that transition.
+    s.shutdown('login-attempts');
+    return;
+  }
+  s.userName = undefined;
+  s.state = loginTransition(s.state, 'PASS_BAD') ?? 'awaitUser';
+}
+
+/** RFC 959 §4.1.1: no account is needed at this site. */
+export function acct(s: Session): void {
+  s.reply(202, 'Command not implemented, superfluous at this site');
+}
+
+/** RFC 959 §4.1.1 REIN: back to the state right after connect; transfer parameters reset. */
+export function rein(s: Session): void {
+  s.closeDataChannel();
+  s.state = loginTransition(s.state, 'REIN') ?? 'awaitUser';
+  s.userName = undefined;
+  s.user = undefined;
+  s.fs = undefined;
+  s.cwd = '/';
+  s.home = '/';
+  s.cfg = s.base;
+  s.failedLogins = 0;
+  s.ascii = true;
+  s.restOffset = 0;
+  s.epsvAll = false;
+  s.hostSent = false;
+  s.utf8 = s.cfg.useUtf8;
+  s.mlstFacts = DEFAULT_MLST_FACTS;
+  const now = s.clock.now();
+  s.loginStartedAt = now;
+  s.lastCommandAt = now;
+  s.schedule(true);
+  s.reply(220, 'Service ready for new user');
+}
+
+export function quit(s: Session): void {
+  s.abortTransfer('quit');
+  s.reply(221, 'Goodbye.');
+  s.shutdown('quit');
+}

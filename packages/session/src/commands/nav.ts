@@ -1,0 +1,204 @@
+/**
+ * Navigation and file management: PWD, CWD, CDUP, MKD, RMD, DELE, RNFR/RNTO
+ * (RFC 959 §4.1.1, §4.1.3), SIZE, MDTM (RFC 3659 §3, §4), MFMT
+ * (draft-somers-ftp-mfxx). Replies are ProFTPD's (mod_core).
+ */
+import { formatTimeVal, parseMfmtArg } from '@ftpkit/command';
+import { quotePathname } from '@ftpkit/reply';
+import type { Session } from '../core.js';
+import { fileErrorReply } from '../errors.js';
+
+import { parentPath } from '../path.js';
+import type { FileInfo, FileSystem } from '../ports.js';
+import type { Cmd } from './table.js';
+
+/** The logged-in user's file system (the login check ran before any handler here). */
+export function userFs(s: Session): FileSystem {
+  const fs = s.fs;
+  if (fs === undefined) throw new Error('no file system before login');
+  return fs;
+}
+
+/** Reply for a failed file operation on `arg` (550/553/452/552). */
+export function fail(s: Session, arg: string, error: unknown): void {
+  const r = fileErrorReply(arg, error);
+  s.reply(r.code, r.text);
+}
+
+/** stat() that answers the error itself and returns undefined. */
+export async function statOrFail(s: Session, path: string, arg: string): Promise<FileInfo | undefined> {
+  try {
+    return await userFs(s).stat(path);
+  } catch (error) {
+    fail(s, arg, error);
+    return undefined;
+  }
+}
+
+/** True when `path` exists (errors other than ENOENT count as existing, to stay safe). */
+export async function exists(s: Session, path: string): Promise<boolean> {
+  try {
+    await userFs(s).stat(path);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown } | undefined)?.code !== 'ENOENT';
+  }
+}
+
+export function pwd(s: Session): void {
+  s.reply(257, `${quotePathname(s.cwd)} is the current directory`);
+}
+
+export async function cwd(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  const path = c.arg === undefined ? s.home : c.path;
+  const info = await statOrFail(s, path, arg);
+  if (info === undefined) return;
+  if (info.type !== 'dir') {
+    s.reply(550, `${arg}: Not a directory`);
+    return;
+  }
+  s.cwd = path;
+  s.reply(250, `${c.raw} command successful`);
+}
+
+/** CDUP needs no IO: the parent of an existing directory exists. */
+export function cdup(s: Session, c: Cmd): void {
+  s.cwd = parentPath(s.cwd);
+  s.reply(250, `${c.raw} command successful`);
+}
+
+export async function mkd(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  if (c.path === '/') {
+    s.reply(550, `${arg}: File exists`);
+    return;
+  }
+  try {
+    await userFs(s).mkdir(c.path);
+  } catch (error) {
+    fail(s, arg, error);
+    return;
+  }
+  s.reply(257, `${quotePathname(c.path)} - Directory successfully created`);
+}
+
+export async function rmd(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  if (c.path === '/') {
+    s.reply(550, `${arg}: Permission denied`);
+    return;
+  }
+  try {
+    await userFs(s).rmdir(c.path);
+  } catch (error) {
+    fail(s, arg, error);
+    return;
+  }
+  s.reply(250, `${c.raw} command successful`);
+}
+
+export async function dele(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  try {
+    await userFs(s).unlink(c.path);
+  } catch (error) {
+    fail(s, arg, error);
+    return;
+  }
+  s.reply(250, 'DELE command successful');
+}
+
+export async function rnfr(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  if (c.path === '/') {
+    s.reply(550, `${arg}: Permission denied`);
+    return;
+  }
+  const info = await statOrFail(s, c.path, arg);
+  if (info === undefined) return;
+  s.renameFrom = c.path;
+  s.reply(350, 'File or directory exists, ready for destination name');
+}
+
+export async function rnto(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  const from = c.renameFrom;
+  if (from === undefined) {
+    s.reply(503, 'Bad sequence of commands');
+    return;
+  }
+  if (c.path === '/') {
+    s.reply(553, `${arg}: File name not allowed`);
+    return;
+  }
+  if (!s.cfg.allowOverwrite && c.path !== from && (await exists(s, c.path))) {
+    s.reply(550, `${arg}: Rename permission denied`);
+    return;
+  }
+  try {
+    await userFs(s).rename(from, c.path);
+  } catch (error) {
+    fail(s, arg, error);
+    return;
+  }
+  s.reply(250, 'Rename successful');
+}
+
+/**
+ * SIZE (RFC 3659 §4). In ASCII mode the size on the wire differs from the file's and
+ * computing it means reading the whole file, so SIZE is refused as ProFTPD does
+ * (`550 SIZE not allowed in ASCII mode`); clients send TYPE I first.
+ */
+export async function size(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  if (s.ascii) {
+    s.reply(550, 'SIZE not allowed in ASCII mode');
+    return;
+  }
+  const info = await statOrFail(s, c.path, arg);
+  if (info === undefined) return;
+  if (info.type !== 'file') {
+    s.reply(550, `${arg}: not a regular file`);
+    return;
+  }
+  s.reply(213, String(info.size));
+}
+
+/** MDTM (RFC 3659 §3): `213 YYYYMMDDHHMMSS` in UTC. */
+export async function mdtm(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  const info = await statOrFail(s, c.path, arg);
+  if (info === undefined) return;
+  if (info.type !== 'file') {
+    s.reply(550, `${arg}: not a plain file`);
+    return;
+  }
+  s.reply(213, formatTimeVal(info.mtime));
+}
+
+/** MFMT time-val path (draft-somers-ftp-mfxx §3): `213 Modify=<time-val>; <path>`. */
+export async function mfmt(s: Session, c: Cmd): Promise<void> {
+  const arg = c.arg ?? '';
+  const parsed = parseMfmtArg(arg);
+  if (!parsed.ok) {
+    s.reply(parsed.error.replyCode, parsed.error.message);
+    return;
+  }
+  const timeText = arg.slice(0, arg.indexOf(' '));
+  const pathArg = parsed.value.path;
+  const mtime = parsed.value.time;
+  const path = s.resolve(pathArg);
+  if (path === undefined) return;
+  if (!s.allowed('MFMT', { ...c, path })) {
+    s.reply(550, `${pathArg}: Operation not permitted`);
+    return;
+  }
+  try {
+    await userFs(s).setModificationTime(path, mtime);
+  } catch (error) {
+    fail(s, pathArg, error);
+    return;
+  }
+  s.reply(213, `Modify=${timeText}; ${pathArg}`);
+}
