@@ -6,7 +6,8 @@
  * client is matched against a rule with `matchNetAcl`, which answers 1 (match, or a
  * negated rule that does not match), -1 (a negated rule that matches, or `none`) or
  * 0 (no match). Lists of rules combine those answers in two ways: `Satisfy any|all`
- * for classes and `check_ip_access` for Allow/Deny.
+ * for classes (a negated rule that does not match counts as a match there) and
+ * `matchNetAclList` for Allow/Deny (negated rules only exclude).
  *
  * Token forms, in the order ProFTPD tries them:
  * - `all`, `none` (case-insensitive; `!` not allowed)
@@ -208,15 +209,19 @@ export function parseNetAclList(args: readonly string[], mode: AclListMode = 'fr
 }
 
 /**
- * `check_ip_access` of one Allow/Deny line: no negated rule may match (-1 ends it) and
- * at least one rule must answer 1.
+ * One Allow/Deny line (ProFTPD src/dirtree.c `check_ip_access`): every negated rule
+ * must be satisfied (the client is not in its pattern), and at least one positive rule
+ * must match (`none` matches nothing). So `Allow from 10.0.0.0/8, !10.0.0.5` allows
+ * 10.0.0.4 but neither 10.0.0.5 nor 11.0.0.1, and a line of negated rules alone
+ * matches nobody.
  */
 export function matchNetAclList(rules: readonly NetAclRule[], ctx: NetAclContext): boolean {
-  let res = false;
+  for (const rule of rules) if (rule.negated && matchNetAcl(rule, ctx) === -1) return false;
   for (const rule of rules) {
+    if (rule.negated) continue;
     const m = matchNetAcl(rule, ctx);
+    if (m === 1) return true;
     if (m === -1) return false;
-    if (m === 1) res = true;
   }
-  return res;
+  return false;
 }

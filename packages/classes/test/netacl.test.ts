@@ -108,8 +108,14 @@ describe('lists', () => {
     if (!r.ok) throw new Error('parse');
     expect(matchNetAclList(r.value, { address: '10.0.0.4' })).toBe(true);
     expect(matchNetAclList(r.value, { address: '10.0.0.5' })).toBe(false);
-    // a negated rule that does not match answers 1 (pr_netacl_match), so it counts as positive
-    expect(matchNetAclList(r.value, { address: '11.0.0.5' })).toBe(true);
+    expect(matchNetAclList(r.value, { address: '11.0.0.5' })).toBe(false);
+    const onlyNegated = parseNetAclList(['!10.0.0.0/8'], 'allow');
+    if (!onlyNegated.ok) throw new Error('parse');
+    expect(matchNetAclList(onlyNegated.value, { address: '11.0.0.5' })).toBe(false);
+    const none = parseNetAclList(['none'], 'allow');
+    expect(none.ok && matchNetAclList(none.value, { address: '11.0.0.5' })).toBe(false);
+    const all = parseNetAclList(['all'], 'allow');
+    expect(all.ok && matchNetAclList(all.value, { address: '11.0.0.5' })).toBe(true);
   });
 });
 
