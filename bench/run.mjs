@@ -53,7 +53,7 @@ const rounds = Number(flags.rounds ?? (quick ? 1 : 3));
 
 const MiB = 1 << 20;
 const SIZES = quick
-  ? { retrBytes: 64 * MiB, storBytes: 32 * MiB, duration: 0.5, shortDuration: 0.5, idleSteps: [100, 300], settle: 1, loopBytes: 256 * MiB }
+  ? { retrBytes: 64 * MiB, storBytes: 32 * MiB, duration: 0.5, shortDuration: 0.5, idleSteps: [100, 200], settle: 1, loopBytes: 256 * MiB }
   : { retrBytes: 1024 * MiB, storBytes: 256 * MiB, duration: 3, shortDuration: 2, idleSteps: [1000, 5000], settle: 3, loopBytes: 1024 * MiB };
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -272,6 +272,7 @@ async function runCell(step, server, prep, ctx, work, na) {
   const nodeFlags = flags['cpu-prof'] && server === 'ftpkit' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const inst = { port: await freePort(), pasvMin, pasvMax, dir, nodeFlags };
   let handle;
+  const t0 = Date.now();
   for (let attempt = 1; !handle; attempt++) {
     try {
       handle = await startServer(server, prep, ctx, inst);
@@ -287,12 +288,16 @@ async function runCell(step, server, prep, ctx, work, na) {
     const args = [...step.args, '--port', String(inst.port)];
     if (step.serverPid) args.push('--server-pid', String(handle.pid));
     if (step.pasvArgs) args.push('--pasv-min', String(pasvMin), '--pasv-max', String(pasvMax));
-    return await runLoadgen(args, step.timeoutMs ?? 300_000);
+    const t1 = Date.now();
+    const r = await runLoadgen(args, step.timeoutMs ?? 300_000);
+    return { ...r, startMs: t1 - t0, runMs: Date.now() - t1 };
   } finally {
+    const t2 = Date.now();
     // Under --cpu-prof, SIGINT lets Node write the profile (ftpkit drains, then exits).
     await stopTree(handle.child, nodeFlags.length > 0 ? 'SIGINT' : 'SIGTERM', nodeFlags.length > 0 ? 15_000 : 3000);
     live.delete(handle.child);
     fs.rmSync(dir, { recursive: true, force: true });
+    if (Date.now() - t2 > 2000) log(`  (${server} took ${((Date.now() - t2) / 1000).toFixed(1)} s to stop)`);
   }
 }
 
