@@ -11,8 +11,30 @@
  */
 import { ReplyCodecError, excerpt, fail, type Result } from './errors.js';
 
-const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const MAPPED = /^::ffff:/i;
+
+/** `a.b.c.d` (decimal, no leading zeros, each 0-255) as `a,b,c,d`, else undefined. */
+function pasvFields(ip: string): string | undefined {
+  const from = ip.charCodeAt(0) === 58 && MAPPED.test(ip) ? 7 : 0;
+  let out = '';
+  let fields = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255 || ++fields > 4) return undefined;
+      out += fields === 1 ? `${value}` : `,${value}`;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return undefined; // leading zero
+      value = value * 10 + (c - 48);
+      digits++;
+    } else return undefined;
+  }
+  return fields === 4 ? out : undefined;
+}
 
 function checkPort(port: number, min: number): void {
   if (!Number.isInteger(port) || port < min || port > 65535) {
@@ -31,12 +53,12 @@ function checkPort(port: number, min: number): void {
  *   `ERR_REPLY_PORT_INVALID` for a port outside 1–65535.
  */
 export function formatPasv(ipv4: string, port: number): string {
-  const m = DOTTED.exec(MAPPED.test(ipv4) ? ipv4.slice(7) : ipv4);
-  if (m === null || m.slice(1).some((f) => Number(f) > 255 || (f.length > 1 && f.startsWith('0')))) {
+  const fields = pasvFields(ipv4);
+  if (fields === undefined) {
     throw new ReplyCodecError('ERR_REPLY_ADDRESS_INVALID', `PASV needs a dotted IPv4 address, got ${JSON.stringify(ipv4)}`);
   }
   checkPort(port, 1);
-  return `Entering Passive Mode (${m[1]},${m[2]},${m[3]},${m[4]},${port >> 8},${port & 255}).`;
+  return `Entering Passive Mode (${fields},${port >> 8},${port & 255}).`;
 }
 
 /** The text of a 229 reply (RFC 2428 §3): `formatEpsv(60000)` → `"Entering Extended Passive Mode (|||60000|)"`. */

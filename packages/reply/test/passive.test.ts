@@ -14,7 +14,7 @@ describe('formatPasv (RFC 959 §4.1.2; ProFTPD text)', () => {
     expect(formatPasv(ip, port)).toBe(text);
   });
 
-  it.each([['::1'], ['2001:db8::1'], ['256.1.1.1'], ['1.2.3'], ['01.2.3.4'], ['1.2.3.4 '], ['host.example'], ['']])(
+  it.each([['::1'], ['2001:db8::1'], ['256.1.1.1'], ['1.2.3'], ['01.2.3.4'], ['1.2.3.4 '], ['host.example'], [''], ['1.2.3.4.5'], ['1..3.4'], ['.1.2.3'], ['::ffff:1.2.3'], ['1.2.3.1000'], ['::ffff:']])(
     'refuses address %j with ERR_REPLY_ADDRESS_INVALID',
     (ip) => {
       expect(() => formatPasv(ip, 60000)).toThrow(expect.objectContaining({ code: 'ERR_REPLY_ADDRESS_INVALID' }));
