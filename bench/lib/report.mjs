@@ -54,7 +54,9 @@ function describeFull(results) {
   const r = sorted[Math.floor((sorted.length - 1) / 2)];
   if (r.at === 'login') return `${r.code} at login after ${r.holders} sessions`;
   const where = r.code === 227 ? (r.inRange ? ' in range' : ' outside range') : '';
-  return `${r.code}${where}, ${fmtNum(r.ms, r.ms < 10 ? 2 : 0)} ms`;
+  // A holder refused means two sessions collided on one port (fork-per-session scans).
+  const holders = r.variant === 'sessions' && r.holders227 < r.rangeSize ? ` (${r.holders227}/${r.rangeSize} holders got 227)` : '';
+  return `${r.code}${where}, ${fmtNum(r.ms, r.ms < 10 ? 2 : 0)} ms${holders}`;
 }
 
 export function median(values) {
@@ -160,7 +162,8 @@ export function renderText(table) {
 export function renderMarkdown(table) {
   const esc = (s) => s.replace(/\|/g, '\\|');
   const head = ['figure', ...table.servers, 'target', 'result'];
-  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const numeric = (i) => i > 0 && i <= table.servers.length;
+  const out = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (numeric(i) ? ' ---: ' : ' --- ')).join('|')}|`];
   for (const r of table.rows) {
     out.push(`| ${[`${r.label} ${r.arrow}`.trim(), ...r.cells, r.target, r.status ? (r.status.startsWith('MISSED') ? `**${r.status}**` : r.status) : ''].map(esc).join(' | ')} |`);
   }
