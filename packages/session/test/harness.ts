@@ -88,7 +88,8 @@ export class RecordingControl implements ControlChannel {
   ) {}
   write(data: string | Uint8Array): void {
     if (this.closed) throw new Error('write after close');
-    this.writes.push(typeof data === 'string' ? data : dec.decode(data));
+    // Bytes (Telnet refusals) are recorded as a marker, strings (replies) verbatim.
+    this.writes.push(typeof data === 'string' ? data : `<bytes ${[...data].join(',')}>`);
   }
   close(): void {
     this.closed = true;

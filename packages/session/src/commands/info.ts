@@ -118,18 +118,11 @@ export function stat(s: Session, c: Cmd): void | Promise<void> {
     );
     return;
   }
-  if (c.arg !== undefined) {
-    if (s.state !== 'loggedIn') {
-      s.reply(530, 'Please login with USER and PASS');
-      return;
-    }
-    return statusListing(s, c);
-  }
+  if (c.arg !== undefined) return statusListing(s, c);
   const remote = canonicalAddress(s.control.remoteAddress);
   const lines = [`Status of '${s.cfg.serverName}'`, `Connected from ${remote} (${remote})`];
-  if (s.state === 'loggedIn') lines.push(`Logged in as ${s.user?.name ?? ''}`);
-  else if (s.state === 'awaitPass') lines.push('Waiting for password');
-  else lines.push('Waiting for user name');
+  // STAT needs a login (catalogue), so the session is logged in here.
+  lines.push(`Logged in as ${s.user?.name ?? ''}`);
   lines.push(`TYPE: ${s.ascii ? 'ASCII' : 'BINARY'}, STRUcture: File, Mode: Stream`);
   if (s.listener !== undefined) lines.push(`Passive data connection listening on port ${s.listener.exposedPort}`);
   else if (s.activeHost !== undefined) lines.push(`Active data connection to ${s.activeHost}:${s.activePort}`);

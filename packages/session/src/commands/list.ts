@@ -4,7 +4,7 @@
  * STAT <path> on the control connection.
  */
 import type { Session, Transfer } from '../core.js';
-import { errorCode, strerror } from '../errors.js';
+import { errorCode, portError, strerror } from '../errors.js';
 import { formatListLine, formatMlsxEntry, globMatch, hasGlob, parseListArgs } from '../listing.js';
 import { baseName, parentPath } from '../path.js';
 import type { ByteSource, FileInfo } from '../ports.js';
@@ -128,22 +128,15 @@ function writable(s: Session): boolean {
 export async function mlsd(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '.';
   const t = s.beginTransfer('MLSD', c.path, arg, 'l');
-  let dir: FileInfo | undefined;
+  let dir: FileInfo;
   let entries: FileInfo[];
   try {
-    dir = await statOrFail(s, c.path, arg);
-    if (dir === undefined) {
-      s.endTransfer(t);
-      return;
-    }
-    if (dir.type !== 'dir') {
-      s.endTransfer(t);
-      s.transferReply(t, 550, `${arg}: Not a directory`);
-      return;
-    }
+    dir = await userFs(s).stat(c.path);
+    if (dir.type !== 'dir') throw portError('ENOTDIR');
     entries = await userFs(s).list(c.path);
   } catch (error) {
     s.endTransfer(t);
+    // RFC 3659 §7.2.1: 550 for a missing or non-directory operand.
     s.transferReply(t, 550, `${arg}: ${strerror(errorCode(error))}`);
     return;
   }
