@@ -115,6 +115,8 @@ function contextList(contexts: readonly Context[]): string {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
 
+const UNSET_WHEN_FALSE: ReadonlySet<string> = new Set(['hiddenStores', 'maxClients', 'maxClientsPerHost']);
+
 function loc(n: ConfigNode): SourceLocation {
   return { file: n.file, line: n.line };
 }
@@ -309,6 +311,8 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
         return;
       }
       if (duplicate(scope.seen, setting.key, n, setting.name)) return;
+      // `HiddenStores off`, `MaxClients none`: the setting stays unset (its default).
+      if (value === false && UNSET_WHEN_FALSE.has(setting.key)) return;
       scope.settings[setting.key] = value;
       if ((setting.key === 'masqueradeAddress' || setting.key === 'tlsMasqueradeAddress') && (value as { kind: string }).kind === 'ipv6') {
         push('warning', 'ERR_CONFIG_VALUE', n, `${setting.name} ${n.args[0] ?? ''} is an IPv6 address, but PASV replies carry IPv4 only: PASV gets 522 (use EPSV)`, `give ${setting.name} the public IPv4 address`, setting.name);

@@ -104,7 +104,6 @@ From 198.51.100.0/24
       hiddenStores: { prefix: '.in.', suffix: '.' },
       deleteAbortedStores: true,
       maxClients: { max: 20, message: 'Sorry, %m max' },
-      maxClientsPerHost: false,
       timeoutIdle: 600,
       timeoutLogin: 90,
       tlsProtocol: ['TLSv1.2', 'TLSv1.3'],
@@ -114,6 +113,7 @@ From 198.51.100.0/24
       allowForeignAddress: { className: 'fxp' },
     });
     expect(c.main.settings.defaultRoot?.map((r) => r.path)).toEqual(['~', '/srv/ftp']);
+    expect('maxClientsPerHost' in c.main.settings).toBe(false);
   });
   it('a class named but never defined is a warning with a suggestion', () => {
     const r = parseConfig('<Class internal>\nFrom 10.0.0.0/8\n</Class>\n<IfClass internl>\nMasqueradeAddress 10.1.2.3\n</IfClass>\n<Class empty>\n</Class>', { file: 'a.conf' });
