@@ -64,9 +64,13 @@ export interface SessionConfig {
   serverName?: string;
   /**
    * ServerIdent: `true` (default) → `220 ftpkit Server (<serverName>) [<address>]`;
-   * `false` → `220 <address> FTP server ready`; a string → `220 <string>`.
+   * `false` → `220 <address> FTP server ready`; a string → `220 <string>` (ProFTPD
+   * `ServerIdent on "text"`). `<address>` is the masquerade address when the resolver
+   * gives one, else the control connection's local address.
    */
   serverIdent?: boolean | string;
+  /** The whole 220 text; wins over serverIdent. */
+  banner?: string;
   /** ServerAdmin, quoted by HELP. Default `root@localhost`. */
   serverAdmin?: string;
   /** MasqueradeAddress: what to advertise in 227 and the banner. Default: the control connection's local address. */
@@ -124,6 +128,7 @@ export interface EffectiveConfig {
   readonly source: SessionConfig;
   readonly serverName: string;
   readonly serverIdent: boolean | string;
+  readonly banner: string | undefined;
   readonly serverAdmin: string;
   readonly masquerade: MasqueradeResolver | undefined;
   readonly passivePorts: PortAllocator | undefined;
@@ -170,6 +175,7 @@ export function effectiveConfig(config: SessionConfig): EffectiveConfig {
     source: config,
     serverName: config.serverName ?? 'ftpkit',
     serverIdent: config.serverIdent ?? true,
+    banner: config.banner,
     serverAdmin: config.serverAdmin ?? 'root@localhost',
     masquerade: config.masquerade,
     passivePorts: config.passivePorts,

@@ -51,8 +51,6 @@ export interface Transfer {
   readonly verb: string;
   /** Normalised virtual path (the directory for listings; STOU sets the chosen name). */
   path: string;
-  /** The argument as the client sent it (used in replies, as ProFTPD does). */
-  readonly display: string;
   /** xferlog direction for file transfers; `l` for listings (not logged). */
   readonly direction: 'o' | 'i' | 'l';
   readonly offset: number;
@@ -100,9 +98,7 @@ export class Session {
   restOffset = 0;
   renameFrom: string | undefined = undefined;
   epsvAll = false;
-  utf8 = true;
   mlstFacts: readonly string[] = DEFAULT_MLST_FACTS;
-  hostSent = false;
 
   dataState: DataChannelState = 'none';
   listener: PassiveListener | undefined = undefined;
@@ -146,7 +142,6 @@ export class Session {
     this.maxLineLength = options.maxLineLength;
     this.base = effectiveConfig(options.config);
     this.cfg = this.base;
-    this.utf8 = this.cfg.useUtf8;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -182,7 +177,7 @@ export class Session {
 
   /** The 220 text (ProFTPD `pr_session_send_banner`, ServerIdent). */
   bannerText(): string {
-    const ident = this.cfg.serverIdent;
+    const ident = this.cfg.banner ?? this.cfg.serverIdent;
     if (typeof ident === 'string') return ident;
     let address = this.control.localAddress;
     const resolver = this.cfg.masquerade;
@@ -472,7 +467,6 @@ export class Session {
   switchHost(config: SessionConfig): void {
     this.base = effectiveConfig(config);
     this.cfg = this.base;
-    this.utf8 = this.cfg.useUtf8;
     this.schedule(true);
   }
 
@@ -574,14 +568,13 @@ export class Session {
 
   // ---------------------------------------------------------------- transfers
 
-  beginTransfer(verb: string, path: string, display: string, direction: 'o' | 'i' | 'l'): Transfer {
+  beginTransfer(verb: string, path: string, direction: 'o' | 'i' | 'l'): Transfer {
     const now = this.clock.now();
     const offset = direction === 'l' ? 0 : this.restOffset;
     if (direction !== 'l') this.restOffset = 0;
     const t: Transfer = {
       verb,
       path,
-      display,
       direction,
       offset,
       startedAt: now,

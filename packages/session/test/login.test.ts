@@ -182,7 +182,8 @@ describe('login (RFC 959 §4.1.1, ProFTPD mod_auth texts)', () => {
 
   it('banner forms: ServerIdent off, custom text, masquerade address', async () => {
     expect(new Harness({ config: { serverIdent: false } }).start()).toEqual(['220 127.0.0.1 FTP server ready']);
-    expect(new Harness({ config: { serverIdent: 'Welcome' } }).start()).toEqual(['220 Welcome']);
+    expect(new Harness({ config: { banner: 'Welcome' } }).start()).toEqual(['220 Welcome']);
+    expect(new Harness({ config: { serverIdent: 'Hello' } }).start()).toEqual(['220 Hello']);
     const { MasqueradeResolver } = await import('@ftpkit/masquerade');
     const masquerade = new MasqueradeResolver({ policies: [{ kind: 'static', address: '203.0.113.7' }], guard: false });
     expect(new Harness({ config: { serverName: 'NAT probe', masquerade } }).start()).toEqual([

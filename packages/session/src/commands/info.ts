@@ -68,7 +68,7 @@ export function opts(s: Session, c: Cmd): void {
       s.reply(on.error.replyCode, on.error.message);
       return;
     }
-    s.utf8 = on.value;
+    // Names are always UTF-8 on the wire (RFC 2640 §2.2); the option is acknowledged.
     s.reply(200, `UTF8 set to ${on.value ? 'on' : 'off'}`);
     return;
   }
@@ -208,7 +208,6 @@ export function host(s: Session, c: Cmd): void {
       s.reply(504, `${arg}: Unknown hostname provided`);
       return;
     }
-    s.hostSent = true;
     s.reply(220, 'HOST command successful');
     return;
   }
@@ -218,6 +217,5 @@ export function host(s: Session, c: Cmd): void {
     return;
   }
   s.switchHost(config);
-  s.hostSent = true;
   s.reply(220, s.bannerText());
 }

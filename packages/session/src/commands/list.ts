@@ -92,7 +92,7 @@ async function sendListing(s: Session, t: Transfer, lines: readonly string[], wh
 
 async function listLike(s: Session, c: Cmd, names: boolean): Promise<void> {
   const args = parseListArgs(c.arg);
-  const t = s.beginTransfer(c.verb, s.cwd, args.path ?? '', 'l');
+  const t = s.beginTransfer(c.verb, s.cwd, 'l');
   let listing: Listing;
   try {
     listing = await collect(s, args.path, args.all, names);
@@ -127,7 +127,7 @@ function writable(s: Session): boolean {
 /** MLSD (RFC 3659 §7): the directory's entries as facts, with a `cdir` entry for itself. */
 export async function mlsd(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '.';
-  const t = s.beginTransfer('MLSD', c.path, arg, 'l');
+  const t = s.beginTransfer('MLSD', c.path, 'l');
   let dir: FileInfo;
   let entries: FileInfo[];
   try {

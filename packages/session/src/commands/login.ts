@@ -139,8 +139,6 @@ export function rein(s: Session): void {
   s.ascii = true;
   s.restOffset = 0;
   s.epsvAll = false;
-  s.hostSent = false;
-  s.utf8 = s.cfg.useUtf8;
   s.mlstFacts = DEFAULT_MLST_FACTS;
   const now = s.clock.now();
   s.loginStartedAt = now;

@@ -171,7 +171,7 @@ function startEvent(s: Session, t: Transfer): void {
 
 export async function retr(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '';
-  const t = s.beginTransfer('RETR', c.path, arg, 'o');
+  const t = s.beginTransfer('RETR', c.path, 'o');
   let reason: TransferEndReason = 'file-error';
   let source: ByteSource | undefined;
   try {
@@ -284,7 +284,7 @@ async function discard(sink: ByteSink): Promise<void> {
 async function store(s: Session, c: Cmd, verb: 'STOR' | 'APPE' | 'STOU'): Promise<void> {
   const arg = c.arg ?? '';
   const fs = userFs(s);
-  const t = s.beginTransfer(verb, c.path, arg, 'i');
+  const t = s.beginTransfer(verb, c.path, 'i');
   let sink: ByteSink | undefined;
   let reason: TransferEndReason = 'file-error';
   try {
