@@ -1,19 +1,20 @@
 #!/usr/bin/env node
-// Codec throughput: commands decoded (+ parsed) per second and replies encoded per second,
-// next to a bare `TextDecoder` + `split('\r\n')` loop over the same bytes in the same run.
-// Runs against the built packages (npm run build first). Median of several interleaved
-// rounds, so a busy machine slows every row alike. Always exits 0.
+// Codec throughput: commands decoded (+ parsed) per second, replies encoded per second,
+// and replies decoded (the client/proxy side, @ftpkit/reply's ReplyDecoder) per line,
+// each decoder next to a bare `TextDecoder` + `split('\r\n')` loop over the same bytes in
+// the same run. Runs against the built packages (npm run build first). Median of several
+// interleaved rounds, so a busy machine slows every row alike. Always exits 0.
 //
 //   node packages/command/bench/codec.mjs [--rounds 9] [--ms 150]
 import { CommandDecoder, lookupCommand, parseCommand } from '../dist/index.js';
-import { encodeReply, formatPasv } from '@ftpkit/reply';
+import { ReplyDecoder, encodeReply, formatEpsv, formatPasv } from '@ftpkit/reply';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 };
-const ROUNDS = arg('rounds', 9);
-const BUDGET_MS = arg('ms', 150);
+const ROUNDS = arg('rounds', 7);
+const BUDGET_MS = arg('ms', 100);
 
 // A realistic mix: a session's commands, file names with spaces and UTF-8.
 const MIX = [
@@ -29,9 +30,32 @@ const depth16 = Array.from({ length: 64 }, (_, k) =>
 const depth1 = MIX.map((c) => encoder.encode(`${c}\r\n`));
 // The same stream cut into 1000-byte segments: commands split across chunks.
 const stream = encoder.encode(Array.from({ length: 4096 }, (_, i) => `${MIX[i % MIX.length]}\r\n`).join(''));
-const segments = [];
-for (let i = 0; i < stream.length; i += 1000) segments.push(stream.subarray(i, i + 1000));
 const countLines = (chunks) => chunks.reduce((n, c) => n + c.filter((b) => b === 10).length, 0);
+const cut = (bytes, size) => {
+  const out = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+};
+const segments = cut(stream, 1000);
+
+// What a client or proxy reads: a session's replies, and a long multi-line STAT listing.
+const SESSION = [
+  encodeReply(331, 'Password required for ftptest'),
+  encodeReply(230, 'User ftptest logged in'),
+  encodeReply(227, formatPasv('203.0.113.7', 60007)),
+  encodeReply(150, 'Opening BINARY mode data connection for hello.txt (6 bytes)'),
+  encodeReply(226, 'Transfer complete'),
+  encodeReply(229, formatEpsv(60000)),
+  encodeReply(257, '"/données/日本" is the current directory'),
+  encodeReply(211, ['Features:', 'EPRT', 'EPSV', 'MDTM', 'MLST type*;size*;modify*;perm*;', 'REST STREAM', 'SIZE', 'UTF8', 'End']),
+];
+const replies = encoder.encode(Array.from({ length: 2000 }, (_, i) => SESSION[i % SESSION.length]).join(''));
+const listing = encoder.encode(
+  encodeReply(213, ['Status of /pub:', ...Array.from({ length: 2000 }, (_, i) => `-rw-r--r--   1 ftp ftp  ${1000 + i} Nov 24 07:32 file-${i}.bin`), 'End']),
+);
+const replyChunks = cut(replies, 16384);
+const replySegments = cut(replies, 100);
+const listingChunks = cut(listing, 16384);
 
 /** Runs `pass` (which processes `chunks` once and returns the number of items) for about BUDGET_MS; ns per item. */
 function measure(pass, chunks) {
@@ -92,6 +116,13 @@ const serverLoop = (chunks) => {
   return bytes > 0 ? n : 0;
 };
 
+const replyDecode = (chunks) => {
+  const d = new ReplyDecoder();
+  let n = 0;
+  for (const c of chunks) for (const r of d.push(c)) n += r.ok ? r.lines.length : 0;
+  return n;
+};
+
 const FEAT = ['Features:', 'CLNT', 'EPRT', 'EPSV', 'HOST', 'MDTM', 'MFMT', 'MLST type*;size*;modify*;perm*;', 'REST STREAM', 'SIZE', 'UTF8', 'End'];
 const encodeSingle = () => {
   let n = 0;
@@ -124,17 +155,23 @@ const rows = [
   ['CommandDecoder, depth 1', 'cmd', decodeOnly, depth1, 'bare split, depth 1'],
   ['bare split, 1000-byte segments', 'cmd', bareSplit, segments, null],
   ['CommandDecoder, 1000-byte segments', 'cmd', decodeOnly, segments, 'bare split, 1000-byte segments'],
+  ['bare split, replies 16 KiB', 'line', bareSplit, replyChunks, null],
+  ['ReplyDecoder, replies 16 KiB', 'line', replyDecode, replyChunks, 'bare split, replies 16 KiB'],
+  ['bare split, replies 100 B', 'line', bareSplit, replySegments, null],
+  ['ReplyDecoder, replies 100 B', 'line', replyDecode, replySegments, 'bare split, replies 100 B'],
+  ['bare split, STAT listing', 'line', bareSplit, listingChunks, null],
+  ['ReplyDecoder, STAT listing', 'line', replyDecode, listingChunks, 'bare split, STAT listing'],
   ['encodeReply 226 single line', 'reply', encodeSingle, null, null],
   ['encodeReply 227 formatPasv', 'reply', encodePasv, null, null],
   ['encodeReply 257 with CR LF', 'reply', encodeName, null, null],
   ['encodeReply 211 FEAT (12 lines)', 'reply', encodeFeat, null, null],
 ];
 
-// Sanity: every pass sees every command.
+// Sanity: every pass sees every command and reply line.
 for (const [label, unit, pass, chunks] of rows) {
-  if (unit !== 'cmd') continue;
+  if (unit === 'reply') continue;
   const got = pass(chunks);
-  if (got !== countLines(chunks)) console.error(`warning: ${label} counted ${got} of ${countLines(chunks)} commands`);
+  if (got !== countLines(chunks)) console.error(`warning: ${label} counted ${got} of ${countLines(chunks)} lines`);
 }
 
 const samples = new Map(rows.map(([label]) => [label, []]));
@@ -162,7 +199,6 @@ console.log(`@ftpkit/command + @ftpkit/reply codec, node ${process.version}, med
 console.log(fmt(table[0]));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of table.slice(1)) console.log(fmt(row));
-const worst = Math.max(
-  ...rows.filter(([label, , , , base]) => base !== null && label.startsWith('CommandDecoder')).map(([label, , , , base]) => ns.get(label) / ns.get(base)),
-);
-console.log(`CommandDecoder vs bare split: ${worst.toFixed(2)}× at worst (target ≤ 2×)`);
+const worst = (prefix) =>
+  Math.max(...rows.filter(([label, , , , base]) => base !== null && label.startsWith(prefix)).map(([label, , , , base]) => ns.get(label) / ns.get(base)));
+console.log(`CommandDecoder vs bare split: ${worst('CommandDecoder').toFixed(2)}× at worst; ReplyDecoder: ${worst('ReplyDecoder').toFixed(2)}× (target ≤ 2×)`);

@@ -23,12 +23,13 @@ export function decode(chunks: Iterable<Uint8Array>, opts?: CommandDecoderOption
 }
 
 /**
- * The events for `input` fed whole, byte by byte, and in two pieces split at every point,
- * each labelled; every decoder test compares them all.
+ * The events for `input` fed whole, byte by byte, line by line, and in two pieces split at
+ * every point, each labelled; every decoder test compares them all.
  */
 export function* everyFeeding(input: Uint8Array, opts?: CommandDecoderOptions): Generator<[string, CommandEvent[]]> {
   yield ['whole', decode([input], opts)];
   yield ['byte by byte', decode(Array.from(input, (_, i) => input.subarray(i, i + 1)), opts)];
+  yield ['line by line', decode(cutAt(input, [...input.keys()].filter((i) => input[i] === 10).map((i) => i + 1)), opts)];
   for (let cut = 1; cut < input.length; cut++) yield [`split at ${cut}`, decode([input.subarray(0, cut), input.subarray(cut)], opts)];
 }
 

@@ -82,11 +82,22 @@ function dropCrNul(bytes: Uint8Array): Uint8Array {
   return out.subarray(0, n);
 }
 
-function isCode(line: string): boolean {
-  const a = line.charCodeAt(0);
-  const b = line.charCodeAt(1);
-  const c = line.charCodeAt(2);
-  return a >= 49 && a <= 54 && b >= 48 && b <= 57 && c >= 48 && c <= 57;
+/** UTF-8 length of `s[from, to)` (valid UTF-16: it came from a decoder). */
+function utf8Length(s: string, from: number, to: number): number {
+  let n = to - from;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) n += c < 0x800 ? 1 : c >= 0xd800 && c <= 0xdbff ? (i++, 2) : 2;
+  }
+  return n;
+}
+
+/** The reply code (100-699) spelled at `s[at, at + 3)`, or 0. */
+function codeAt(s: string, at: number): number {
+  const a = s.charCodeAt(at) - 48;
+  const b = s.charCodeAt(at + 1) - 48;
+  const c = s.charCodeAt(at + 2) - 48;
+  return a >= 1 && a <= 6 && b >= 0 && b <= 9 && c >= 0 && c <= 9 ? a * 100 + b * 10 + c : 0;
 }
 
 /**
@@ -110,6 +121,7 @@ export class ReplyDecoder {
   /** Length of the line being skipped (to tell `DDD` from `DDD\r…`). */
   #skipped = 0;
   #code = '';
+  #codeNum = 0;
   #lines: string[] = [];
   #latin1 = false;
 
@@ -133,7 +145,20 @@ export class ReplyDecoder {
     const n = data.length;
     const out: DecodedReply[] = [];
     let pos = 0;
+    let last = -2; // the chunk's last LF, looked up once
+    let fast = true;
     while (pos < n) {
+      if (fast && this.#len === 0 && this.#state < SKIP_LINE) {
+        if (last === -2) last = data.lastIndexOf(10);
+        // Only when no reply can outgrow the limit inside the region.
+        if (last >= pos && this.#bytes + (last + 1 - pos) <= this.#max) {
+          fast = this.#fast(data, pos, last, out);
+          if (fast) {
+            pos = last + 1;
+            continue;
+          }
+        }
+      }
       const lf = data.indexOf(10, pos);
       const end = lf === -1 ? n : lf;
       if (this.#state >= SKIP_LINE) {
@@ -167,6 +192,39 @@ export class ReplyDecoder {
       pos = lf + 1;
     }
     return out;
+  }
+
+  /**
+   * The complete lines of `data[from, last]` (`data[last]` is LF, no partial line pending,
+   * no reply able to outgrow the limit) decoded in one call and cut at each LF. Returns
+   * false, having done nothing, when the region needs the line-by-line path: invalid UTF-8
+   * (Latin-1 fallback) or NUL (CR NUL).
+   */
+  #fast(data: Uint8Array, from: number, last: number, out: DecodedReply[]): boolean {
+    let text: string;
+    try {
+      text = UTF8.decode(data.subarray(from, last + 1));
+    } catch {
+      return false;
+    }
+    if (text.indexOf('\0') !== -1) return false;
+    const before = this.#bytes;
+    let opened = -1; // where, in text, the reply still open at the end began (-1: before the region)
+    let s = 0;
+    for (;;) {
+      const i = text.indexOf('\n', s);
+      if (i === -1) break;
+      const e = i > s && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
+      const idle = this.#state === IDLE;
+      const r = this.#lineAt(text, s, e);
+      if (r !== undefined) out.push(r);
+      if (idle && this.#state === MULTI) opened = s;
+      s = i + 1;
+    }
+    // Bytes of the reply left open: its lines in this region (CRLFs included), plus before.
+    if (this.#state === MULTI) this.#bytes = opened === -1 ? before + (last + 1 - from) : utf8Length(text, opened, text.length);
+    else this.#bytes = 0;
+    return true;
   }
 
   /**
@@ -215,7 +273,7 @@ export class ReplyDecoder {
     this.#skipped = this.#len + (end - pos);
     if (this.#state === IDLE) {
       const h = latin1(head.subarray(0, headLen));
-      if (isCode(h) && h.charCodeAt(3) === 45) {
+      if (codeAt(h, 0) !== 0 && h.charCodeAt(3) === 45) {
         this.#code = h.slice(0, 3);
         this.#state = SKIP_REPLY;
       } else this.#state = SKIP_LINE;
@@ -258,39 +316,50 @@ export class ReplyDecoder {
       text = latin1(bytes);
       this.#latin1 = true;
     }
+    return this.#lineAt(text, 0, text.length);
+  }
+
+  /** One line, `src[s, e)` without its line end, through the state machine. */
+  #lineAt(src: string, s: number, e: number): DecodedReply | undefined {
+    const len = e - s;
+    const sep = len > 3 ? src.charCodeAt(s + 3) : -1;
     if (this.#state === MULTI) {
-      if (text.startsWith(this.#code) && (text.length === 3 || text.charCodeAt(3) === 32)) {
+      const own = len >= 3 && src.startsWith(this.#code, s);
+      if (own && (len === 3 || sep === 32)) {
         const lines = this.#lines;
-        lines.push(text.slice(4));
-        return this.#emit(Number(this.#code), lines);
+        lines.push(len === 3 ? '' : src.slice(s + 4, e));
+        return this.#emit(this.#codeNum, lines);
       }
-      const c0 = text.charCodeAt(0);
-      if (c0 === 32) this.#lines.push(text.slice(1));
-      else if (text.charCodeAt(3) === 45 && text.startsWith(this.#code)) this.#lines.push(text.slice(4));
-      else this.#lines.push(text);
+      if (len > 0 && src.charCodeAt(s) === 32) this.#lines.push(src.slice(s + 1, e));
+      else if (own && sep === 45) this.#lines.push(src.slice(s + 4, e));
+      else this.#lines.push(src.slice(s, e));
       return undefined;
     }
     // IDLE
-    if (text === '') {
+    if (len === 0) {
       this.#bytes = 0;
       this.#latin1 = false;
       return undefined;
     }
-    const sep = text.charCodeAt(3);
-    if (isCode(text) && (sep === 32 || sep === 45 || text.length === 3)) {
+    const code = codeAt(src, s);
+    if (code !== 0 && (len === 3 || sep === 32 || sep === 45)) {
+      const text = len === 3 ? '' : src.slice(s + 4, e);
       if (sep === 45) {
         this.#state = MULTI;
-        this.#code = text.slice(0, 3);
-        this.#lines = [text.slice(4)];
+        this.#code = src.slice(s, s + 3);
+        this.#codeNum = code;
+        this.#lines = [text];
         return undefined;
       }
-      return this.#emit(Number(text.slice(0, 3)), [text.slice(4)]);
+      if (this.#latin1) return this.#emit(code, [text]);
+      this.#bytes = 0; // a single-line reply: nothing else to reset
+      return { ok: true, code, lines: [text], text };
     }
     this.#bytes = 0;
     this.#latin1 = false;
     return {
       ok: false,
-      error: { code: 'ERR_REPLY_SYNTAX', replyCode: 421, message: `not an FTP reply line: ${excerpt(text)}` },
+      error: { code: 'ERR_REPLY_SYNTAX', replyCode: 421, message: `not an FTP reply line: ${excerpt(src.slice(s, e))}` },
     };
   }
 

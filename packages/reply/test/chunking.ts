@@ -13,6 +13,7 @@ export function chunkings(input: string | Uint8Array): Chunking[] {
   const ways: Chunking[] = [
     { name: 'whole', chunks: [all] },
     { name: 'byte by byte', chunks: Array.from(all, (_, i) => all.subarray(i, i + 1)) },
+    { name: 'line by line', chunks: splitAt(all, [...all.keys()].filter((i) => all[i] === 10).map((i) => i + 1)) },
   ];
   for (let i = 1; i < all.length; i++) ways.push({ name: `split at ${i}`, chunks: [all.subarray(0, i), all.subarray(i)] });
   return ways;

@@ -83,6 +83,18 @@ const cases: Case[] = [
     expected: [problem('ERR_REPLY_TOO_LARGE'), reply(200, 'after')],
   },
   {
+    name: 'a reply that crosses the limit on a later line',
+    opts: { maxReplyBytes: 40 },
+    input: `211-a\r\n bbbbbbbbbb\r\n cccccccccc\r\n dd\r\n211 End\r\n200 after\r\n`,
+    expected: [problem('ERR_REPLY_TOO_LARGE'), reply(200, 'after')],
+  },
+  {
+    name: 'a reply of exactly the limit',
+    opts: { maxReplyBytes: 40 },
+    input: `211-a\r\n bbbbbbbbbb\r\n cccccccccc\r\n211 E\r\n200 after\r\n`,
+    expected: [reply(211, 'a', 'bbbbbbbbbb', 'cccccccccc', 'E'), reply(200, 'after')],
+  },
+  {
     name: 'the end line itself crossing the limit ends the skipped reply',
     opts: { maxReplyBytes: 24 },
     input: `211-Status\r\n 0123456\r\n211 End of it\r\n200 after\r\n`,
@@ -170,11 +182,15 @@ describe('ReplyDecoder', () => {
     });
 
     it('gives the same replies however the bytes are chunked', () => {
+      // small limits exercise skipping; larger ones the one-decode path for whole regions
+      const anyMax = fc.oneof(max, fc.integer({ min: 65, max: 400 }), fc.constant(1024 * 1024));
       fc.assert(
-        fc.property(wire, max, fc.array(fc.nat({ max: 200 }), { maxLength: 8 }), (input, limit, cuts) => {
+        fc.property(wire, anyMax, fc.array(fc.nat({ max: 200 }), { maxLength: 8 }), (input, limit, cuts) => {
           const expected = decodeAll([input], { maxReplyBytes: limit }, true);
           expect(decodeAll(splitAt(input, cuts), { maxReplyBytes: limit }, true)).toEqual(expected);
+          expect(decodeAll(Array.from(input, (_, i) => input.subarray(i, i + 1)), { maxReplyBytes: limit }, true)).toEqual(expected);
         }),
+        { numRuns: 300 },
       );
     });
 
