@@ -15,6 +15,13 @@
  * - `OPT`: the option byte. Every option is refused (RFC 854, RFC 1143): `WILL x` is
  *   answered `DONT x`, `DO x` is answered `WONT x`, `WONT`/`DONT` need no answer.
  * - `SB` / `SB_IAC`: a subnegotiation, dropped up to `IAC SE`.
+ * - `SYNCH` (just after `IAC IP`): a bare DM byte is dropped. Clients send the Synch's
+ *   `IAC` as TCP urgent data (BSD ftp, Perl Net::FTP: `IAC IP` + urgent `IAC` + `DM ABOR`);
+ *   Node cannot set SO_OOBINLINE, so that one urgent byte never arrives and the DM would
+ *   otherwise start the ABOR line.
+ * - `ABOR_CR`: Python's ftplib sends the whole `ABOR\r\n` as urgent data, so its LF is
+ *   the byte that never arrives. A line that is exactly `ABOR` (any case) therefore ends
+ *   at its CR, and a LF (or NUL) right after it is dropped.
  *
  * A line holds at most `maxLineLength` bytes (not counting its line end). A longer line is
  * reported once as a 500 error as soon as it overflows; its remaining bytes are dropped
@@ -64,80 +71,81 @@ const DO = 253;
 const WONT = 252;
 const WILL = 251;
 
-// Byte classes.
-const C_OTHER = 0;
-const C_LF = 1;
-const C_CR = 2;
-const C_NUL = 3;
-const C_IAC = 4;
-const C_NEG = 5; // WILL WONT DO DONT
-const C_SB = 6;
-const C_SE = 7;
-const C_URGENT = 8; // IP (244), DM (242)
-const C_CMD = 9; // NOP, BRK, AO, AYT, EC, EL, GA
-const NCLASS = 10;
-
+// Byte classes, in TRANSITIONS column order.
+const CLASS_NAMES = ['other', 'LF', 'CR', 'NUL', 'IAC', 'WILL|WONT|DO|DONT', 'SB', 'SE', 'IP', 'DM', 'other Telnet command'] as const;
+const NCLASS = CLASS_NAMES.length;
 const CLASS: Uint8Array = new Uint8Array(256);
-CLASS[10] = C_LF;
-CLASS[13] = C_CR;
-CLASS[0] = C_NUL;
-CLASS[IAC] = C_IAC;
-for (const b of [WILL, WONT, DO, DONT]) CLASS[b] = C_NEG;
-CLASS[250] = C_SB;
-CLASS[240] = C_SE;
-CLASS[244] = C_URGENT;
-CLASS[242] = C_URGENT;
-for (const b of [241, 243, 245, 246, 247, 248, 249]) CLASS[b] = C_CMD;
+CLASS[10] = 1;
+CLASS[13] = 2;
+CLASS[0] = 3;
+CLASS[IAC] = 4;
+for (const b of [WILL, WONT, DO, DONT]) CLASS[b] = 5;
+CLASS[250] = 6; // SB
+CLASS[240] = 7; // SE
+CLASS[244] = 8; // IP
+CLASS[242] = 9; // DM
+for (const b of [241, 243, 245, 246, 247, 248, 249]) CLASS[b] = 10; // NOP BRK AO AYT EC EL GA
 
 /** 1 for the bytes DATA and CR keep as they are: all but LF, CR, NUL and IAC. */
 const PLAIN: Uint8Array = new Uint8Array(256).fill(1);
 for (const b of [10, 13, 0, IAC]) PLAIN[b] = 0;
 const IAC_BYTE: Uint8Array = Uint8Array.of(IAC);
 
-// States.
+const STATE_NAMES = ['DATA', 'CR', 'IAC', 'OPT', 'SB', 'SB_IAC', 'SYNCH', 'ABOR_CR'] as const;
+const ACTION_NAMES = ['keep', 'keep 255', 'end line', 'drop', 'urgent', 'negotiate', 'answer'] as const;
+type StateName = (typeof STATE_NAMES)[number];
+type ActionName = (typeof ACTION_NAMES)[number];
 const DATA = 0;
 const CR = 1;
-const S_IAC = 2;
-const OPT = 3;
-const SB = 4;
-const SB_IAC = 5;
-
-// Actions.
+const ABOR_CR = 7;
 const KEEP = 0;
 const KEEP_FF = 1;
 const END = 2;
-const DROP = 3;
 const URGENT = 4;
 const NEGOTIATE = 5;
 const ANSWER = 6;
 
-type Row = readonly [state: string, action: string][];
-const STATE_NAMES = ['DATA', 'CR', 'IAC', 'OPT', 'SB', 'SB_IAC'] as const;
-const ACTION_NAMES = ['keep', 'keep 255', 'end line', 'drop', 'urgent', 'negotiate', 'answer'] as const;
+type Row = readonly (readonly [state: StateName, action: ActionName])[];
+
+const keep = ['DATA', 'keep'] as const;
+const drop = (state: StateName): readonly [StateName, ActionName] => [state, 'drop'];
+const all = (entry: readonly [StateName, ActionName]): Row => Array.from({ length: NCLASS }, () => entry);
 
 /**
  * The Telnet/line state machine as data: for each state, the next state and action for
- * each byte class (`other, LF, CR, NUL, IAC, WILL|WONT|DO|DONT, SB, SE, IP|DM, other
+ * each byte class (`other, LF, CR, NUL, IAC, WILL|WONT|DO|DONT, SB, SE, IP, DM, other
  * Telnet command`). Exported for documentation and tests.
  */
-export const TRANSITIONS: Readonly<Record<string, Row>> = {
-  //     other              LF                CR              NUL               IAC                  NEG                   SB              SE              IP|DM             CMD
-  DATA: [['DATA', 'keep'], ['DATA', 'end line'], ['CR', 'keep'], ['DATA', 'keep'], ['IAC', 'drop'], ['DATA', 'keep'], ['DATA', 'keep'], ['DATA', 'keep'], ['DATA', 'keep'], ['DATA', 'keep']],
-  CR: [['DATA', 'keep'], ['DATA', 'end line'], ['CR', 'keep'], ['DATA', 'drop'], ['IAC', 'drop'], ['DATA', 'keep'], ['DATA', 'keep'], ['DATA', 'keep'], ['DATA', 'keep'], ['DATA', 'keep']],
+export const TRANSITIONS: Readonly<Record<StateName, Row>> = {
+  //        other  LF                    CR               NUL                IAC                    NEG                       SB              SE              IP                    DM                   CMD
+  DATA: [keep, ['DATA', 'end line'], ['CR', 'keep'], keep, drop('IAC'), keep, keep, keep, keep, keep, keep],
+  CR: [keep, ['DATA', 'end line'], ['CR', 'keep'], drop('DATA'), drop('IAC'), keep, keep, keep, keep, keep, keep],
   // After IAC, a byte that is no Telnet command is read as data (so a LF still ends the line).
-  IAC: [['DATA', 'keep'], ['DATA', 'end line'], ['CR', 'keep'], ['DATA', 'keep'], ['DATA', 'keep 255'], ['OPT', 'negotiate'], ['SB', 'drop'], ['DATA', 'drop'], ['DATA', 'urgent'], ['DATA', 'drop']],
-  OPT: Array.from({ length: NCLASS }, () => ['DATA', 'answer'] as [string, string]),
-  SB: [['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB_IAC', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop']],
-  SB_IAC: [['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['SB', 'drop'], ['DATA', 'drop'], ['SB', 'drop'], ['SB', 'drop']],
+  IAC: [keep, ['DATA', 'end line'], ['CR', 'keep'], keep, ['DATA', 'keep 255'], ['OPT', 'negotiate'], drop('SB'), drop('DATA'), ['SYNCH', 'urgent'], ['DATA', 'urgent'], drop('DATA')],
+  OPT: all(['DATA', 'answer']),
+  SB: [drop('SB'), drop('SB'), drop('SB'), drop('SB'), drop('SB_IAC'), drop('SB'), drop('SB'), drop('SB'), drop('SB'), drop('SB'), drop('SB')],
+  SB_IAC: [drop('SB'), drop('SB'), drop('SB'), drop('SB'), drop('SB'), drop('SB'), drop('SB'), drop('DATA'), drop('SB'), drop('SB'), drop('SB')],
+  SYNCH: [keep, ['DATA', 'end line'], ['CR', 'keep'], keep, drop('IAC'), keep, keep, keep, drop('SYNCH'), drop('DATA'), keep],
+  ABOR_CR: [keep, drop('DATA'), ['CR', 'keep'], drop('DATA'), drop('IAC'), keep, keep, keep, keep, keep, keep],
 };
 
 /** TRANSITIONS compiled: entry = next state << 4 | action. */
 const TABLE: Uint8Array = new Uint8Array(STATE_NAMES.length * NCLASS);
 STATE_NAMES.forEach((name, s) => {
-  (TRANSITIONS[name] as Row).forEach(([next, action], c) => {
-    TABLE[s * NCLASS + c] = (STATE_NAMES.indexOf(next as (typeof STATE_NAMES)[number]) << 4) | ACTION_NAMES.indexOf(action as (typeof ACTION_NAMES)[number]);
+  TRANSITIONS[name].forEach(([next, action], c) => {
+    TABLE[s * NCLASS + c] = (STATE_NAMES.indexOf(next) << 4) | ACTION_NAMES.indexOf(action);
   });
 });
+
+/** The buffer holds exactly `ABOR\r`, in any case. */
+function isAborCr(b: Uint8Array, len: number): boolean {
+  return len === 5 && b[4] === 13 && ((b[0] as number) | 32) === 97 && ((b[1] as number) | 32) === 98 && ((b[2] as number) | 32) === 111 && ((b[3] as number) | 32) === 114;
+}
+
+/** `s[at, at + 5)` is `ABOR\r`, in any case. */
+function isAborCrAt(s: string, at: number): boolean {
+  return s.charCodeAt(at + 4) === 13 && (s.charCodeAt(at) | 32) === 97 && (s.charCodeAt(at + 1) | 32) === 98 && (s.charCodeAt(at + 2) | 32) === 111 && (s.charCodeAt(at + 3) | 32) === 114;
+}
 
 const DEFAULT_MAX = 4096;
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -263,6 +271,12 @@ export class CommandDecoder {
     for (;;) {
       const i = text.indexOf('\n', s);
       if (i === -1) break;
+      // `ABOR\r` followed by more than the LF ends at its CR, as in the table (ABOR_CR).
+      while (i - s > 5 && isAborCrAt(text, s)) {
+        out.push({ kind: 'line', line: text.slice(s, s + 4), urgent: this.#urgent });
+        this.#urgent = false;
+        s += 5;
+      }
       const e = i > s && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
       if (check && (e - s > max || ((e - s) * 3 > max && utf8Length(text, s, e) > max))) {
         this.#urgent = false;
@@ -299,6 +313,10 @@ export class CommandDecoder {
       switch (t & 15) {
         case KEEP:
           this.#keepRun(chunk, i, i + 1, out);
+          if (b === 13 && !this.#skip && isAborCr(this.#buf, this.#len)) {
+            this.#endLine(out); // ftplib's urgent ABOR: its LF never arrives (see ABOR_CR)
+            state = ABOR_CR;
+          }
           break;
         case KEEP_FF:
           this.#keepRun(IAC_BYTE, 0, 1, out);

@@ -57,6 +57,19 @@ const telnetCases: Case[] = [
   c('IAC followed by a plain byte keeps the byte', wire('NO', [IAC], 'OP\r\n'), [line('NOOP')]),
   c('IAC followed by LF still ends the line', wire('NOOP', [IAC], '\nPWD\r\n'), [line('NOOP'), line('PWD')]),
   c('IAC CR NUL', wire('STOR a', [IAC], '\r', [0], 'b\r\n'), [line('STOR a\rb')]),
+  // The Synch's IAC sent as TCP urgent data never arrives in Node (no SO_OOBINLINE).
+  c('BSD ftp / Net::FTP abort: IAC IP, (urgent IAC lost), DM ABOR', wire([IAC, 244, 242], 'ABOR\r\nNOOP\r\n'), [line('ABOR', true), line('NOOP')]),
+  c('a bare DM not right after IAC IP is data', wire([242], 'ABOR\r\n'), [badUtf8]),
+  c('a bare IP after IAC IP is dropped too', wire([IAC, 244, 244, 242], 'ABOR\r\n'), [line('ABOR', true)]),
+  // Python's ftplib sends "ABOR\r\n" as urgent data: its LF never arrives.
+  c('ftplib abort: ABOR ends at its CR', 'ABOR\r', [line('ABOR')]),
+  c('ftplib abort, then the next command', 'ABOR\rNOOP\r\n', [line('ABOR'), line('NOOP')]),
+  c('ABOR with its LF still ends once', 'abor\r\nNOOP\r\n', [line('abor'), line('NOOP')]),
+  c('ABOR CR NUL ends once', wire('ABOR\r', [0], 'NOOP\r\n'), [line('ABOR'), line('NOOP')]),
+  c('ABOR CR CR LF', 'ABOR\r\r\n', [line('ABOR'), line('')]),
+  c('ABOR CR twice', 'ABOR\rAbOr\r\n', [line('ABOR'), line('AbOr')]),
+  c('urgent ABOR without its LF', wire([IAC, 244, IAC, 242], 'ABOR\r'), [line('ABOR', true)]),
+  c('only the verb alone ends at CR', 'ABORT\r\nSTOR ABOR\rx\r\nXABOR\r\n', [line('ABORT'), line('STOR ABOR\rx'), line('XABOR')]),
 ];
 
 const limits: Case[] = [
@@ -134,9 +147,9 @@ describe('CommandDecoder', () => {
   });
 
   it('TRANSITIONS covers every state and byte class', () => {
-    expect(Object.keys(TRANSITIONS)).toEqual(['DATA', 'CR', 'IAC', 'OPT', 'SB', 'SB_IAC']);
+    expect(Object.keys(TRANSITIONS)).toEqual(['DATA', 'CR', 'IAC', 'OPT', 'SB', 'SB_IAC', 'SYNCH', 'ABOR_CR']);
     for (const row of Object.values(TRANSITIONS)) {
-      expect(row).toHaveLength(10);
+      expect(row).toHaveLength(11);
       for (const [next] of row) expect(Object.keys(TRANSITIONS)).toContain(next);
     }
   });
@@ -147,8 +160,8 @@ describe('CommandDecoder', () => {
       fc
         .array(
           fc.oneof(
-            fc.constantFrom('NOOP', 'RETR a b', '\r', '\n', '\r\n', ' ', 'é', '🐱', 'x'.repeat(20)),
-            fc.constantFrom([IAC], [IAC, IAC], [IAC, 244], [IAC, 242], [IAC, 251], [IAC, 253], [IAC, 250], [IAC, 240], [0], [0xe9], [0xf0, 0x9f]),
+            fc.constantFrom('NOOP', 'RETR a b', 'ABOR', 'abor', '\r', '\n', '\r\n', ' ', 'é', '🐱', 'x'.repeat(20)),
+            fc.constantFrom([IAC], [IAC, IAC], [IAC, 244], [IAC, 242], [242], [244], [IAC, 251], [IAC, 253], [IAC, 250], [IAC, 240], [0], [0xe9], [0xf0, 0x9f]),
           ),
           { maxLength: 30 },
         )
@@ -173,6 +186,7 @@ describe('CommandDecoder', () => {
         fc.property(interesting, opts, fc.array(fc.nat({ max: 130 }), { maxLength: 8 }), (input, o, cuts) => {
           expect(decode(cutAt(input, cuts), o)).toEqual(decode([input], o));
         }),
+        { numRuns: Number(process.env.FC_RUNS ?? 300) },
       );
     });
 

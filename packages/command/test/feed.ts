@@ -3,7 +3,7 @@ import { CommandDecoder, type CommandDecoderOptions, type CommandEvent } from '.
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** Bytes from a mix of strings (sent as UTF-8) and raw byte values. */
-export function wire(...parts: Array<string | number[]>): Uint8Array {
+export function wire(...parts: Array<string | readonly number[]>): Uint8Array {
   const chunks = parts.map((p) => (typeof p === 'string' ? utf8(p) : Uint8Array.from(p)));
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;

@@ -190,7 +190,7 @@ describe('ReplyDecoder', () => {
           expect(decodeAll(splitAt(input, cuts), { maxReplyBytes: limit }, true)).toEqual(expected);
           expect(decodeAll(Array.from(input, (_, i) => input.subarray(i, i + 1)), { maxReplyBytes: limit }, true)).toEqual(expected);
         }),
-        { numRuns: 300 },
+        { numRuns: Number(process.env.FC_RUNS ?? 300) },
       );
     });
 
