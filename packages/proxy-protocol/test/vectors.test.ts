@@ -175,6 +175,17 @@ const vectors: Vector[] = [
     header: { version: 2, command: 'LOCAL', family: 'unknown', transport: 'unspec', tlvs: [{ type: 3, value: expect.any(Uint8Array) as Uint8Array }], crc32c: expect.any(Number) as number },
   },
   {
+    name: 'v2 as HAProxy 2.6 sends it (send-proxy-v2, proxy-v2-options crc32c,unique-id), captured',
+    input: hexBytes(
+      '0d0a0d0a000d0a515549540a2111003f7f0000017f000001e2d6985903000490f8c91e05002937463030303030313a453244365f37463030303030313a393835395f36423035344135325f30303030',
+    ),
+    header: {
+      version: 2, command: 'PROXY', ...tcp4('127.0.0.1', 58070, '127.0.0.1', 39001),
+      tlvs: [{ type: 3, value: hexBytes('90f8c91e') }, { type: 5, value: ascii('7F000001:E2D6_7F000001:9859_6B054A52_0000') }],
+      crc32c: 0x90f8c91e, uniqueId: ascii('7F000001:E2D6_7F000001:9859_6B054A52_0000'),
+    },
+  },
+  {
     name: 'v2 accepted when only v2 is allowed',
     input: hexBytes(SIG, '21 00 0000'),
     header: { version: 2, command: 'PROXY', family: 'unknown', transport: 'unspec', tlvs: [] },
