@@ -201,4 +201,4 @@ console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const row of table.slice(1)) console.log(fmt(row));
 const worst = (prefix) =>
   Math.max(...rows.filter(([label, , , , base]) => base !== null && label.startsWith(prefix)).map(([label, , , , base]) => ns.get(label) / ns.get(base)));
-console.log(`CommandDecoder vs bare split: ${worst('CommandDecoder').toFixed(2)}× at worst; ReplyDecoder: ${worst('ReplyDecoder').toFixed(2)}× (target ≤ 2×)`);
+console.log(`vs bare split, at worst: CommandDecoder ${worst('CommandDecoder').toFixed(2)}× (target ≤ 2×), ReplyDecoder ${worst('ReplyDecoder').toFixed(2)}×`);
