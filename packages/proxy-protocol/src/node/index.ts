@@ -22,6 +22,7 @@
  *
  * @packageDocumentation
  */
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import {
   type ProxyHeader,
@@ -91,6 +92,18 @@ export type AcceptProxiedResult = ProxiedConnection | AcceptProxiedFailure;
 const EMPTY = new Uint8Array(0);
 
 /**
+ * The `node:diagnostics_channel` channel on which every outcome of {@link acceptProxied} is
+ * published (the {@link AcceptProxiedResult}), for logs and metrics without a logging dependency.
+ */
+export const PROXY_PROTOCOL_CHANNEL = 'ftpkit:proxy-protocol';
+const channel = diagnosticsChannel.channel(PROXY_PROTOCOL_CHANNEL);
+
+function publish(result: AcceptProxiedResult): AcceptProxiedResult {
+  if (channel.hasSubscribers) channel.publish(result);
+  return result;
+}
+
+/**
  * Reads the PROXY header from `socket` when its peer is trusted; an untrusted peer's bytes
  * are left unread (or the peer is refused when `required`). Never rejects; throws
  * synchronously only for bad options (ERR_PROXY_OPTION_INVALID, ERR_PROXY_TRUSTED_INVALID).
@@ -113,11 +126,11 @@ export function acceptProxied(socket: Socket, options: AcceptProxiedOptions): Pr
     return out;
   };
   if (peerAddress === undefined || peerPort === undefined || socket.destroyed) {
-    return Promise.resolve(refuse('closed', 'the connection was closed before its PROXY header was read'));
+    return Promise.resolve(publish(refuse('closed', 'the connection was closed before its PROXY header was read')));
   }
   if (!trusted(peerAddress, list)) {
-    if (options.required === true) return Promise.resolve(refuse('untrusted', `${peerAddress} is not a trusted proxy and a PROXY header is required`));
-    return Promise.resolve(connection(socket, peerAddress, peerPort, undefined, EMPTY));
+    if (options.required === true) return Promise.resolve(publish(refuse('untrusted', `${peerAddress} is not a trusted proxy and a PROXY header is required`)));
+    return Promise.resolve(publish(connection(socket, peerAddress, peerPort, undefined, EMPTY)));
   }
   return new Promise((resolve) => {
     let settled = false;
@@ -129,7 +142,7 @@ export function acceptProxied(socket: Socket, options: AcceptProxiedOptions): Pr
       socket.off('end', onEnd);
       socket.off('error', onError);
       socket.off('close', onClose);
-      resolve(result);
+      resolve(publish(result));
     };
     const problem = (error: ProxyProblem): void => {
       const closed = error.code === 'ERR_PROXY_TRUNCATED';

@@ -1,8 +1,9 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { type AddressInfo, type Server, Socket, connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alpnTlv, authorityTlv, encodeV1, encodeV2 } from '../../src/index.js';
-import { type AcceptProxiedOptions, type AcceptProxiedResult, acceptProxied } from '../../src/node/index.js';
+import { type AcceptProxiedOptions, type AcceptProxiedResult, PROXY_PROTOCOL_CHANNEL, acceptProxied } from '../../src/node/index.js';
 import { ascii, concat } from '../feed.js';
 
 const FTP = ascii('USER anonymous\r\n');
@@ -86,6 +87,23 @@ describe('acceptProxied on 127.0.0.1', () => {
     socket.write('220 ready\r\n');
     const [reply] = (await once(c, 'data')) as [Uint8Array];
     expect(String.fromCharCode(...reply)).toBe('220 ready\r\n');
+  });
+
+  it('publishes every outcome on the diagnostics channel', async () => {
+    const seen: AcceptProxiedResult[] = [];
+    const listener = (m: unknown): void => void seen.push(m as AcceptProxiedResult);
+    diagnosticsChannel.subscribe(PROXY_PROTOCOL_CHANNEL, listener);
+    try {
+      const srv = await serve({ trusted: ['127.0.0.1'], timeoutMs: 2000 });
+      (await client(srv.port)).write(encodeV1(HEADER));
+      const a = await srv.next();
+      (await client(srv.port)).write(FTP);
+      const b = await srv.next();
+      expect(seen).toEqual([a.result, b.result]);
+      expect(seen.map((r) => r.ok)).toEqual([true, false]);
+    } finally {
+      diagnosticsChannel.unsubscribe(PROXY_PROTOCOL_CHANNEL, listener);
+    }
   });
 
   it('reads a header that arrives in pieces', async () => {
