@@ -1,18 +1,43 @@
 /**
  * @packageDocumentation
- * `@ftpkit/session/node`: the Node runtime of the FTP session core — a chrooted local
- * file system, data channels on real sockets, the control channel, and
- * `createFtpServer` for embedders.
+ * `@ftpkit/session/node`: the Node runtime of the FTP session core — `createFtpServer`
+ * for embedders, a chrooted local file system with atomic uploads, data channels on
+ * real sockets (PassivePorts through `@ftpkit/port-allocator/node`), the control
+ * channel, a simple authenticator and the system clock.
  *
  * @example
  * ```ts
- * import { localFileSystem } from '@ftpkit/session/node';
+ * import { createFtpServer, simpleAuthenticator } from '@ftpkit/session/node';
  *
- * const fs = localFileSystem({ root: '/srv/ftp/alice' }); // HiddenStores on by default
- * const entries = await fs.list('/');
+ * const server = createFtpServer({
+ *   listen: { host: '0.0.0.0', port: 2121 },
+ *   passivePorts: '60000-60100',
+ *   authenticator: simpleAuthenticator({
+ *     users: [{ name: 'alice', password: 's3cret', root: '/srv/ftp/alice' }],
+ *     anonymous: { root: '/srv/ftp/pub' },
+ *   }),
+ * });
+ * server.on('transfer', (e) => console.log(e.message, e.bytes));
+ * console.log(await server.listen()); // [{ address: '0.0.0.0', family: 'IPv4', port: 2121 }]
  * ```
  */
+export { createFtpServer, FtpServer, CONTROL_BUFFER } from './server.js';
+export type {
+  BoundAddress,
+  ConnectionContext,
+  FtpServerEvents,
+  FtpServerOptions,
+  ListenAddress,
+  RefusedConnection,
+  ServerSessionEvent,
+  SessionInfo,
+} from './server.js';
+export { simpleAuthenticator, samePassword } from './auth.js';
+export type { PasswordCheck, SimpleAuthenticatorOptions, SimpleUser } from './auth.js';
 export { localFileSystem } from './fs.js';
 export type { LocalFileSystem, LocalFileSystemOptions } from './fs.js';
-export { nodeDataChannels, unmapIpv4 } from './data.js';
+export { nodeDataChannels, unmapIpv4, SocketDataConnection, WRITE_BUFFER } from './data.js';
 export type { DataChannelOptions } from './data.js';
+export { SocketControlChannel } from './control.js';
+export type { ControlChannelOptions } from './control.js';
+export { systemClock } from './clock.js';
