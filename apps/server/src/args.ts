@@ -257,8 +257,10 @@ function serverFlags(values: Values, usage: string): ServerFlags {
   }
   const pp = str(values['passive-ports']);
   if (pp !== undefined) {
-    parsePortRangeArg(pp, '--passive-ports', usage);
-    flags.passivePorts = pp;
+    const r = parsePortRangeArg(pp, '--passive-ports', usage);
+    // PassivePorts needs two ports, min below max (ProFTPD mod_core set_passiveports).
+    if (r.min === r.max) throw new UsageError(`--passive-ports: '${pp}' must span at least two ports (min-max, min below max)`, usage);
+    flags.passivePorts = `${r.min}-${r.max}`;
   }
   for (const u of flags.users) {
     const i = u.indexOf(':');

@@ -14,7 +14,7 @@ import { formatDiagnostic, type FtpkitConfig, type HostSpec, type ServerConfig }
 import { loadAuthGroupFile, loadAuthUserFile } from '@ftpkit/config/node';
 import { DnsCache } from '@ftpkit/masquerade/node';
 import { classifyAddress } from './address.js';
-import { layeredValues, listeningServers } from './config-values.js';
+import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { CheckArgs } from './args.js';
 import { mergeRanges, type PortRange } from './firewall.js';
 import { loadConfig } from './load-config.js';
@@ -221,6 +221,7 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
       findings.push({ severity: 'info', where: s.label, message: 'no AuthUserFile and no <Anonymous>: only users given with --user can log in' });
     }
   }
+  for (const line of unappliedSettings(config)) findings.push({ severity: 'warning', where: source, message: line });
   if (config.daemon.user !== undefined && process.getuid?.() !== 0) {
     findings.push({ severity: 'info', where: source, message: `User ${config.daemon.user}: privileges are dropped only when started as root` });
   }

@@ -51,7 +51,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'serve': {
       const { runServe } = await import('./serve.js');
-      return runServe(args);
+      const code = await runServe(args);
+      // Drained: nothing left worth waiting for (data sockets' linger timers included).
+      process.exit(code);
     }
   }
 }

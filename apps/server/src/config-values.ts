@@ -26,3 +26,32 @@ export function layeredValues<K extends keyof SettingsLayer>(
   }
   return out;
 }
+
+/** Settings the configuration sets that this server does not apply yet, with the directive name. */
+const UNAPPLIED: readonly [keyof SettingsLayer, string, (v: unknown) => boolean][] = [
+  ['tlsEngine', 'TLSEngine on (FTPS is not implemented yet; clients get plain FTP)', (v) => v === true],
+  ['proxyProtocolEngine', 'ProxyProtocolEngine on (the PROXY protocol is not implemented yet)', (v) => v === true],
+  ['displayLogin', 'DisplayLogin', () => true],
+  ['displayChdir', 'DisplayChdir', () => true],
+  ['accessGrantMsg', 'AccessGrantMsg', () => true],
+  ['deferWelcome', 'DeferWelcome on', (v) => v === true],
+  ['allowFilter', 'AllowFilter', () => true],
+  ['denyFilter', 'DenyFilter', () => true],
+  ['showSymlinks', 'ShowSymlinks off', (v) => v === false],
+];
+
+/** One line per directive that is set somewhere but not applied by `ftpkit serve`. */
+export function unappliedSettings(config: FtpkitConfig): string[] {
+  const out = new Set<string>();
+  const layers: SettingsLayer[] = [config.global.settings, ...config.global.anonymous.map((a) => a.settings), ...config.global.layers.map((l) => l.content)];
+  for (const s of [config.main, ...config.virtualHosts]) {
+    layers.push(s.settings, ...s.layers.map((l) => l.content), ...s.anonymous.map((a) => a.settings));
+  }
+  for (const layer of layers) {
+    for (const [key, label, applies] of UNAPPLIED) {
+      const v = layer[key];
+      if (v !== undefined && applies(v)) out.add(`${label}: parsed but not applied by this server yet`);
+    }
+  }
+  return [...out];
+}

@@ -16,7 +16,7 @@ export type { Logger } from 'pino';
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const LEVEL_COLOURS: Record<number, string> = { 10: '90', 20: '36', 30: '32', 40: '33', 50: '31', 60: '35' };
 /** Fields that are part of every record or shown in the prefix, never as key=value. */
-const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'session', 'client', 'v']);
+const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'session', 'client', 'event', 'v']);
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');

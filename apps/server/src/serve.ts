@@ -70,10 +70,6 @@ export async function runServe(args: ServeArgs): Promise<number> {
     logger.fatal(`ftpkit: ${(err as Error).message}`);
     return 1;
   }
-  logger.info({ source: first.source }, `configuration loaded from ${first.source}`);
-  const hint = connectHint(first, server);
-  if (hint !== undefined) logger.info(hint);
-
   const pidFile = first.config.daemon.pidFile;
   if (pidFile !== undefined) {
     try {
@@ -88,6 +84,9 @@ export async function runServe(args: ServeArgs): Promise<number> {
     await server.drain(0);
     return 1;
   }
+  logger.info({ source: first.source }, `configuration loaded from ${first.source}`);
+  const hint = connectHint(first, server);
+  if (hint !== undefined) logger.info(hint);
 
   let reloading = Promise.resolve();
   const reload = (): void => {

@@ -18,10 +18,11 @@
 import { lookup } from 'node:dns/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { FtpkitConfig } from '@ftpkit/config';
-import { masqueradingAsLine, masqueradingLine } from '@ftpkit/masquerade';
+import { resolveVirtualHostNames } from '@ftpkit/config/node';
+import { masqueradingLine } from '@ftpkit/masquerade';
 import { FtpSession, type ControlChannel, type SessionEvent, type TimerHandle } from '@ftpkit/session';
-import { localFileSystem, nodeDataChannels } from '@ftpkit/session/node';
-import { layeredValues, listeningServers } from './config-values.js';
+import { localFileSystem, nodeDataChannels } from './session-node.js';
+import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
 import { AllocatorRegistry, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
@@ -65,9 +66,11 @@ class SocketControl implements ControlChannel {
   onWrite: ((text: string) => void) | undefined;
 
   constructor(private readonly socket: Socket) {
-    this.localAddress = socket.localAddress ?? '';
+    // IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d; the session, the
+    // banner and the logs see the IPv4 address (RFC 4291 §2.5.5.2).
+    this.localAddress = unmap(socket.localAddress ?? '');
     this.localPort = socket.localPort ?? 0;
-    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remoteAddress = unmap(socket.remoteAddress ?? '');
     this.remotePort = socket.remotePort ?? 0;
   }
 
@@ -127,7 +130,10 @@ export class FtpkitServer {
 
   /** Apply a configuration: the first call starts the server, later ones reload it. */
   async apply(loaded: LoadedGeneration): Promise<void> {
-    const { config } = loaded;
+    // <VirtualHost ftp.example.com>: names are resolved at startup (and reload), as ProFTPD does.
+    const named = await resolveVirtualHostNames(loaded.config);
+    for (const u of named.unresolved) this.logger.warn(`${u.server}: unable to resolve '${u.name}' (${u.message}); it matches no connection`);
+    const config = named.config;
     const masquerade = new MasqueradeGeneration(this.logger, config.daemon.dynMasqRefresh);
     const servers = listeningServers(config);
     await masquerade.add(servers.flatMap((s) => [...layeredValues(config, s, 'masqueradeAddress'), ...layeredValues(config, s, 'tlsMasqueradeAddress')].map((v) => v.value)));
@@ -178,18 +184,19 @@ export class FtpkitServer {
         }),
     });
     previous?.generation.masquerade.close();
+    for (const line of unappliedSettings(config)) this.logger.warn(line);
     this.logStartupLines(generation);
   }
 
-  /** ProFTPD's startup lines for every server with a top-level MasqueradeAddress (§2.2), and the NAT howto's. */
+  /** ProFTPD 1.3.8's startup line for every server with a top-level MasqueradeAddress (§2.2). */
   private logStartupLines(g: Generation): void {
     for (const s of listeningServers(g.config)) {
       const spec = s.settings.masqueradeAddress ?? g.config.global.settings.masqueradeAddress;
       if (spec === undefined) continue;
       const shown = g.masquerade.current(spec) ?? spec.host;
       const listen = s.addresses[0] ?? this.addresses().find((a) => a.port === s.port)?.host ?? '0.0.0.0';
+      // The NAT howto's form, `Masquerading as '<ip>' (<name>)`, comes from the DNS cache once per name.
       this.logger.info({ server: s.label }, masqueradingLine(listen, s.port, shown));
-      if (spec.kind !== 'name') this.logger.info({ server: s.label }, masqueradingAsLine(shown, spec.host));
     }
   }
 

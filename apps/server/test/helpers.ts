@@ -4,7 +4,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+import { ReplyDecoder, parsePasv } from '@ftpkit/reply';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -190,4 +191,98 @@ export async function serve(args: string[], opts: { cwd?: string; ready?: RegExp
   });
   await served.waitFor(opts.ready ?? /^ftpkit listening/);
   return served;
+}
+
+/** A raw FTP control connection for dialogues in tests. */
+export class RawFtp {
+  private readonly replies: { code: number; text: string }[] = [];
+  private waiter: ((r: { code: number; text: string } | Error) => void) | undefined;
+  private readonly decoder = new ReplyDecoder();
+  private failure: Error | undefined;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const r of this.decoder.push(new Uint8Array(chunk))) {
+        if (!r.ok) continue;
+        const reply = { code: r.code, text: r.text };
+        const w = this.waiter;
+        this.waiter = undefined;
+        if (w) w(reply);
+        else this.replies.push(reply);
+      }
+    });
+    const fail = (err: Error): void => {
+      this.failure ??= err;
+      const w = this.waiter;
+      this.waiter = undefined;
+      w?.(this.failure);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('closed')));
+    cleanups.push(() => {
+      socket.destroy();
+    });
+  }
+
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawFtp> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ port, host, ...(localAddress === undefined ? {} : { localAddress }) });
+      s.once('error', reject);
+      s.once('connect', () => {
+        s.off('error', reject);
+        resolve(new RawFtp(s));
+      });
+    });
+  }
+
+  /** The next reply (rejects with Error('closed') when the server closed the connection). */
+  read(timeoutMs = 5000): Promise<{ code: number; text: string }> {
+    const queued = this.replies.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no reply')), timeoutMs);
+      this.waiter = (r) => {
+        clearTimeout(t);
+        if (r instanceof Error) reject(r);
+        else resolve(r);
+      };
+    });
+  }
+
+  async cmd(line: string): Promise<{ code: number; text: string }> {
+    this.socket.write(`${line}\r\n`);
+    return this.read();
+  }
+
+  async login(user: string, password: string): Promise<{ code: number; text: string }> {
+    const r = await this.cmd(`USER ${user}`);
+    return r.code === 331 ? this.cmd(`PASS ${password}`) : r;
+  }
+
+  /** PASV and the decoded address. */
+  async pasv(): Promise<{ code: number; text: string; host: string; port: number }> {
+    const r = await this.cmd('PASV');
+    const p = parsePasv(r.text);
+    return { ...r, host: p.ok ? p.value.host : '', port: p.ok ? p.value.port : 0 };
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Open a data connection and collect everything until the server closes it. */
+export function dataConnection(port: number, host = '127.0.0.1', localAddress?: string): { socket: Socket; done: Promise<Buffer> } {
+  const socket = connect({ port, host, ...(localAddress === undefined ? {} : { localAddress }) });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve) => {
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => resolve(Buffer.concat(chunks)));
+    socket.on('close', () => resolve(Buffer.concat(chunks)));
+  });
+  cleanups.push(() => {
+    socket.destroy();
+  });
+  return { socket, done };
 }

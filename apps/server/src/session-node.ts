@@ -1,0 +1,2 @@
+// The node runtime pieces of @ftpkit/session the server builds on.
+export { localFileSystem, nodeDataChannels } from '@ftpkit/session/node';
