@@ -158,10 +158,24 @@ interface Entry {
   socket: net.Socket;
   control: SocketControlChannel;
   session: FtpSession;
-  /** Transfers (send/receive calls) in progress. */
+  /** Data connections sending or receiving now. */
   transfers: number;
-  /** Resolves when no transfer is in progress. */
+  /** File transfers between their transfer-start and transfer-end events. */
+  fileTransfers: number;
+  /** Called (after the replies of the moment were written) when nothing is in progress any more. */
   idle: (() => void) | undefined;
+}
+
+function busy(entry: Entry): boolean {
+  return entry.transfers > 0 || entry.fileTransfers > 0;
+}
+
+/** Tells a waiting close() that the session became idle, once the core has flushed its replies (226). */
+function settled(entry: Entry): void {
+  if (entry.idle === undefined || busy(entry)) return;
+  setImmediate(() => {
+    if (!busy(entry)) entry.idle?.();
+  });
 }
 
 const REPLY_421 = 'Service not available, closing control connection';
@@ -183,7 +197,7 @@ function tracked(conn: DataConnection, entry: Entry): DataConnection {
       return await work();
     } finally {
       entry.transfers--;
-      if (entry.transfers === 0) entry.idle?.();
+      settled(entry);
     }
   };
   return {
@@ -329,7 +343,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     const deadline = Date.now() + drainMs;
     await Promise.all(
       [...this.#entries].map(async (entry) => {
-        if (entry.transfers > 0 && drainMs > 0) {
+        if (busy(entry) && drainMs > 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
             entry.idle = () => {
@@ -430,11 +444,18 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       clock: this.#clock,
       config,
       random: this.#random,
-      onEvent: (e: SessionEvent) => this.#dispatch(info, e),
+      onEvent: (e: SessionEvent) => {
+        if (e.type === 'transfer-start') entry.fileTransfers++;
+        else if (e.type === 'transfer-end' && entry.fileTransfers > 0) {
+          entry.fileTransfers--;
+          settled(entry);
+        }
+        this.#dispatch(info, e);
+      },
     };
     const max = this.#options.maxLineLength;
     const session = new FtpSession(max === undefined ? options : { ...options, maxLineLength: max });
-    entry = { info, host, socket, control, session, transfers: 0, idle: undefined };
+    entry = { info, host, socket, control, session, transfers: 0, fileTransfers: 0, idle: undefined };
     this.#entries.add(entry);
     this.#perHost.set(host, (this.#perHost.get(host) ?? 0) + 1);
     socket.on('data', (chunk: Buffer) => {
