@@ -20,8 +20,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { FtpkitConfig } from '@ftpkit/config';
 import { resolveVirtualHostNames } from '@ftpkit/config/node';
 import { masqueradingLine } from '@ftpkit/masquerade';
-import { FtpSession, type ControlChannel, type SessionEvent, type TimerHandle } from '@ftpkit/session';
-import { localFileSystem, nodeDataChannels } from './session-node.js';
+import { FtpSession, type ControlChannel, type DataChannelFactory, type DataConnection, type SessionEvent } from '@ftpkit/session';
+import { SocketControlChannel, localFileSystem, nodeDataChannels, systemClock } from '@ftpkit/session/node';
 import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
@@ -43,54 +43,111 @@ interface LiveSession {
   id: number;
   socket: Socket;
   session: FtpSession;
-  control: SocketControl;
-  transferring: boolean;
+  control: ServerControl;
+  /** Data connections sending or receiving (files and listings). */
+  transfers: number;
   remote: string;
-  /** Resolves after the final reply of the transfer in flight has been written. */
-  afterTransfer: (() => void) | undefined;
+  /** Set while draining: called when the last transfer has ended. */
+  onIdle: (() => void) | undefined;
 }
+
+/** Bytes of unread replies after which the server stops reading a client's commands. */
+const CONTROL_BUFFER = 64 * 1024;
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`. */
 function unmap(address: string): string {
   return address.toLowerCase().startsWith('::ffff:') && /^[\d.]+$/.test(address.slice(7)) ? address.slice(7) : address;
 }
 
-/** A ControlChannel over a socket; can be sealed so the session's later replies are dropped. */
-class SocketControl implements ControlChannel {
+/**
+ * The control channel (session/node's SocketControlChannel: corked writes, a silent peer
+ * cut off after close) with IPv4-mapped addresses shown as IPv4, a hook on every write,
+ * and `finish()`: a last reply of the server's own, after which the session's writes
+ * are dropped (MaxClients refusals, drain).
+ */
+class ServerControl implements ControlChannel {
   readonly localAddress: string;
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  readonly secure = false;
-  private sealed = false;
   onWrite: ((text: string) => void) | undefined;
 
-  constructor(private readonly socket: Socket) {
+  constructor(private readonly inner: SocketControlChannel) {
     // IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d; the session, the
     // banner and the logs see the IPv4 address (RFC 4291 §2.5.5.2).
-    this.localAddress = unmap(socket.localAddress ?? '');
-    this.localPort = socket.localPort ?? 0;
-    this.remoteAddress = unmap(socket.remoteAddress ?? '');
-    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = unmap(inner.localAddress);
+    this.localPort = inner.localPort;
+    this.remoteAddress = unmap(inner.remoteAddress);
+    this.remotePort = inner.remotePort;
+  }
+
+  get secure(): boolean {
+    return this.inner.secure;
   }
 
   write(data: string | Uint8Array): void {
-    if (this.sealed || this.socket.destroyed) return;
-    this.socket.write(data);
+    if (this.inner.closed) return;
+    this.inner.write(data);
     this.onWrite?.(typeof data === 'string' ? data : new TextDecoder().decode(data));
   }
 
   close(): void {
-    if (!this.socket.destroyed) this.socket.end();
+    this.inner.close();
   }
 
-  /** Send a last reply of our own, then close; later writes from the session are dropped. */
   finish(code: number, text: string): void {
-    if (this.sealed) return;
     this.write(`${code} ${text}\r\n`);
-    this.sealed = true;
-    this.close();
+    this.inner.close();
   }
+}
+
+/** Count a session's data transfers (files and listings) through its data connections. */
+function counted(factory: DataChannelFactory, entry: () => LiveSession): DataChannelFactory {
+  const during = async <T>(work: () => Promise<T>): Promise<T> => {
+    const e = entry();
+    e.transfers++;
+    try {
+      return await work();
+    } finally {
+      if (--e.transfers === 0) e.onIdle?.();
+    }
+  };
+  // Explicit delegation: the connections keep private state, so no prototype tricks.
+  const wrap = (c: DataConnection): DataConnection => ({
+    get remoteAddress() {
+      return c.remoteAddress;
+    },
+    get remotePort() {
+      return c.remotePort;
+    },
+    send: (source) => during(() => c.send(source)),
+    receive: (sink) => during(() => c.receive(sink)),
+    destroy: () => c.destroy(),
+  });
+  return {
+    listen: async (request) => {
+      const r = await factory.listen(request);
+      if (!r.ok) return r;
+      const l = r.listener;
+      return {
+        ok: true,
+        listener: {
+          port: l.port,
+          exposedPort: l.exposedPort,
+          fallback: l.fallback,
+          accept: async () => {
+            const c = await l.accept();
+            return c === undefined ? undefined : wrap(c);
+          },
+          close: () => l.close(),
+        },
+      };
+    },
+    connect: async (request) => {
+      const r = await factory.connect(request);
+      return r.ok ? { ok: true, connection: wrap(r.connection) } : r;
+    },
+  };
 }
 
 export class FtpkitServer {
@@ -265,7 +322,7 @@ export class FtpkitServer {
     const id = this.nextSessionId++;
     const remote = unmap(socket.remoteAddress ?? '');
     const log = this.logger.child({ session: id, client: remote });
-    const control = new SocketControl(socket);
+    const control = new ServerControl(new SocketControlChannel(socket));
     const plan = planner.plan({ sessionId: id, localAddress: control.localAddress, localPort: control.localPort, remoteAddress: control.remoteAddress });
     if (!plan.ok) {
       log.info(plan.text);
@@ -282,7 +339,7 @@ export class FtpkitServer {
     let anonymousPassword: string | undefined;
     const session = new FtpSession({
       control,
-      data: this.data,
+      data: counted(this.data, () => entry),
       authenticator: {
         authenticate: async (request) => {
           const account = await planned.authenticator.authenticate(request);
@@ -291,21 +348,22 @@ export class FtpkitServer {
           return account;
         },
       },
-      clock: {
-        now: () => Date.now(),
-        setTimer: (ms, fn): TimerHandle => {
-          const t = setTimeout(fn, ms);
-          return { cancel: () => clearTimeout(t) };
-        },
-      },
+      clock: systemClock,
       config: planned.config,
       random: Math.random,
       onEvent: (e) => this.onEvent(entry, e, log, planned, transferLog, () => anonymousPassword),
     });
-    const entry: LiveSession = { id, socket, session, control, transferring: false, remote, afterTransfer: undefined };
+    const entry: LiveSession = { id, socket, session, control, transfers: 0, remote, onIdle: undefined };
     this.live.set(id, entry);
     this.table.add(id, planned.serverKey, remote);
-    socket.on('data', (chunk: Buffer) => session.receive(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      session.receive(chunk);
+      // A client that does not read its replies stops being read (flow control).
+      if (socket.writableLength > CONTROL_BUFFER) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
+    });
     socket.on('close', () => session.close());
     void session.closed.then(() => {
       this.live.delete(id);
@@ -324,14 +382,12 @@ export class FtpkitServer {
     anonymousPassword: () => string | undefined,
   ): void {
     if (e.type === 'login-failed' && planned.refusal !== undefined) return; // MaxClients: logged by the authenticator
-    if (e.type === 'transfer-start') entry.transferring = true;
     const fields: Record<string, unknown> = { event: e.type };
     switch (e.type) {
       case 'timeout':
         for (const notice of e.notices) log.info(notice);
         break;
       case 'transfer-end': {
-        entry.transferring = false;
         Object.assign(fields, { path: e.path, bytes: e.bytes, ms: e.durationMs, completion: e.completion, user: e.user });
         transferLog?.write({
           end: new Date(),
@@ -345,21 +401,6 @@ export class FtpkitServer {
           user: e.anonymous ? (anonymousPassword() ?? e.user) : e.user,
           complete: e.completion === 'c',
         });
-        const after = entry.afterTransfer;
-        if (after !== undefined) {
-          entry.afterTransfer = undefined;
-          // The final 226/426 follows the event; close once it has been written.
-          const previous = entry.control.onWrite;
-          const timer = setTimeout(after, 1000);
-          entry.control.onWrite = (text) => {
-            previous?.(text);
-            if (/^[2-5]\d\d /m.test(text)) {
-              clearTimeout(timer);
-              entry.control.onWrite = previous;
-              setImmediate(after);
-            }
-          };
-        }
         break;
       }
       case 'port-refused':
@@ -385,17 +426,34 @@ export class FtpkitServer {
     const goodbye = (s: LiveSession): void => s.control.finish(421, 'Server is going offline, closing control connection');
     const waits: Promise<void>[] = [];
     for (const s of this.live.values()) {
-      if (s.transferring) {
-        this.logger.info({ session: s.id }, 'waiting for the transfer in progress before closing');
-        waits.push(
-          new Promise<void>((resolve) => {
-            s.afterTransfer = () => {
+      if (s.transfers === 0) {
+        goodbye(s);
+        continue;
+      }
+      this.logger.info({ session: s.id }, 'waiting for the transfer in progress before closing');
+      waits.push(
+        new Promise<void>((resolve) => {
+          s.onIdle = () => {
+            s.onIdle = undefined;
+            // The transfer's final reply (226, 426…) follows; say goodbye once it is out.
+            const timer = setTimeout(done, 1000);
+            const previous = s.control.onWrite;
+            let finished = false;
+            function done(): void {
+              if (finished) return;
+              finished = true;
+              clearTimeout(timer);
+              s.control.onWrite = previous;
               goodbye(s);
               resolve();
+            }
+            s.control.onWrite = (text) => {
+              previous?.(text);
+              if (/^[2-5]\d\d /m.test(text)) setImmediate(done);
             };
-          }),
-        );
-      } else goodbye(s);
+          };
+        }),
+      );
     }
     const closedAll = Promise.all([...this.live.values()].map((s) => s.session.closed)).then(() => undefined);
     let timer: NodeJS.Timeout | undefined;
