@@ -1,0 +1,310 @@
+/**
+ * The server under test: `ftpkit serve --config <file>` in a child process (optionally
+ * through `sh -c 'ulimit -n N; exec node …'`), JSON logs collected, and the process's
+ * open file descriptors and TCP sockets read from /proc for leak checks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashPassword } from '@ftpkit/config/node';
+
+export const REPO: string = fileURLToPath(new URL('../../../', import.meta.url));
+export const CLI: string = join(REPO, 'apps/server/dist/cli.js');
+export const USER = 'alice';
+export const PASSWORD = 'h4rd-Secret';
+
+export const isRoot: boolean = process.getuid?.() === 0;
+export const inCI: boolean = process.env.CI === 'true';
+/** Tests that need root or a tool skip only outside CI. */
+export const skipUnless = (ok: boolean): boolean => !ok && !inCI;
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+    });
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+/**
+ * `n` consecutive ports that were free a moment ago, below the kernel's ephemeral range
+ * (32768+), so the suite's own client sockets never land in the passive range.
+ */
+export async function freeRange(n: number): Promise<Range> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const min = 12000 + Math.floor(Math.random() * (32000 - 12000 - n));
+    const free = await Promise.all(Array.from({ length: n }, (_, i) => portFree(min + i)));
+    if (free.every(Boolean)) return { min, max: min + n - 1 };
+  }
+  throw new Error(`no ${n} free consecutive ports`);
+}
+
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface ServerOptions {
+  /** Extra proftpd.conf lines (directives), appended after the defaults. */
+  directives?: string[];
+  /** Size of the PassivePorts range (default 16). */
+  passivePorts?: number;
+  /** `ulimit -n` for the server process. */
+  ulimit?: number;
+  /** Serve this folder instead of a fresh one. */
+  root?: string;
+  /** Extra CLI arguments (`--exhaustion refuse`). */
+  args?: string[];
+  /** Log level (default debug). */
+  logLevel?: string;
+  /** Extra users `name:password` (home = the root). */
+  users?: { name: string; password: string }[];
+}
+
+export interface Served {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  range: Range;
+  /** Temp folder of this server (config, passwd); removed by stop(). */
+  dir: string;
+  /** The FTP root (alice's home). */
+  root: string;
+  logs: LogRecord[];
+  stderr: string[];
+  /** Resolves with the first log record whose msg matches (already logged or future). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<LogRecord>;
+  /** Log messages matching a pattern. */
+  grep(pattern: RegExp): string[];
+  /** Open file descriptors of the server process. */
+  fds(): number;
+  /** TCP sockets the server process holds. */
+  sockets(): TcpSocket[];
+  /** Whether the process is still running. */
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+const running = new Set<Served>();
+
+/** Stops every server still running (afterAll). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
+
+export function makeTempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `ftpkit-hardening-${prefix}-`));
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<Served> {
+  const dir = makeTempDir('srv');
+  const root = opts.root ?? join(dir, 'root');
+  mkdirSync(root, { recursive: true });
+  const port = await freePort();
+  const range = await freeRange(opts.passivePorts ?? 16);
+  const users = [{ name: USER, password: PASSWORD }, ...(opts.users ?? [])];
+  const passwd = join(dir, 'ftpd.passwd');
+  writeFileSync(passwd, users.map((u) => `${u.name}:${hashPassword(u.password, { rounds: 1000 })}:65534:65534:hardening:${root}:/bin/sh\n`).join(''));
+  const conf = join(dir, 'proftpd.conf');
+  writeFileSync(
+    conf,
+    [
+      'ServerName "hardening"',
+      'DefaultAddress 127.0.0.1',
+      'SocketBindTight on',
+      `Port ${port}`,
+      `PassivePorts ${range.min} ${range.max}`,
+      'UseReverseDNS off',
+      'RequireValidShell off',
+      `AuthUserFile ${passwd}`,
+      'DefaultRoot ~',
+      'AllowOverwrite on',
+      'AllowStoreRestart on',
+      ...(opts.directives ?? []),
+      '',
+    ].join('\n'),
+  );
+  const node = [process.execPath, CLI, 'serve', '--config', conf, '--log-format', 'json', '--log-level', opts.logLevel ?? 'debug', ...(opts.args ?? [])];
+  const quoted = node.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child =
+    opts.ulimit === undefined
+      ? spawn(node[0] as string, node.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+      : spawn('sh', ['-c', `ulimit -n ${opts.ulimit} && exec ${quoted}`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const logs: LogRecord[] = [];
+  const stderr: string[] = [];
+  const waiters = new Set<{ pattern: RegExp; resolve: (r: LogRecord) => void }>();
+  let buffer = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    buffer += d.toString();
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      let rec: LogRecord;
+      try {
+        rec = JSON.parse(line) as LogRecord;
+      } catch {
+        rec = { level: 0, msg: line };
+      }
+      logs.push(rec);
+      for (const w of waiters) {
+        if (w.pattern.test(rec.msg)) {
+          waiters.delete(w);
+          w.resolve(rec);
+        }
+      }
+    }
+  });
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const dump = (): string => `${logs.map((l) => l.msg).join('\n')}\n${stderr.join('')}`.slice(-4000);
+  const served: Served = {
+    child,
+    pid: child.pid ?? 0,
+    port,
+    range,
+    dir,
+    root,
+    logs,
+    stderr,
+    waitFor(pattern, timeoutMs = 10_000) {
+      const seen = logs.find((r) => pattern.test(r.msg));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const w = {
+          pattern,
+          resolve: (r: LogRecord) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms; log:\n${dump()}`));
+        }, timeoutMs);
+        waiters.add(w);
+        void exited.then(() => {
+          if (waiters.delete(w)) {
+            clearTimeout(timer);
+            reject(new Error(`the server exited before logging ${pattern}; log:\n${dump()}`));
+          }
+        });
+      });
+    },
+    grep: (pattern) => logs.filter((r) => pattern.test(r.msg)).map((r) => r.msg),
+    fds: () => readdirSync(`/proc/${child.pid}/fd`).length,
+    sockets: () => tcpSocketsOf(child.pid ?? 0),
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop() {
+      running.delete(served);
+      if (served.alive()) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  running.add(served);
+  try {
+    await served.waitFor(/^ftpkit listening/, 15_000);
+  } catch (err) {
+    await served.stop();
+    throw err;
+  }
+  return served;
+}
+
+export interface TcpSocket {
+  local: string;
+  localPort: number;
+  remote: string;
+  remotePort: number;
+  state: string;
+}
+
+const STATES: Record<string, string> = {
+  '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2', '06': 'TIME_WAIT',
+  '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING',
+};
+
+function hexAddress(hex: string): string {
+  if (hex.length === 8) return [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join('.');
+  // IPv6: four little-endian 32-bit words.
+  const words = [0, 1, 2, 3].map((w) => hex.slice(w * 8, w * 8 + 8).match(/../g)?.reverse().join('') ?? '');
+  const v4mapped = words[0] === '00000000' && words[1] === '00000000' && words[2] === '0000FFFF';
+  if (v4mapped) return `::ffff:${hexAddress(hex.slice(24))}`;
+  return words.join('').match(/..../g)?.join(':').toLowerCase() ?? hex;
+}
+
+/** The TCP sockets (IPv4 and IPv6) whose inodes are open in process `pid`. */
+export function tcpSocketsOf(pid: number): TcpSocket[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m?.[1] !== undefined) inodes.add(m[1]);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const out: TcpSocket[] = [];
+  for (const file of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const row of text.split('\n').slice(1)) {
+      const f = row.trim().split(/\s+/);
+      if (f.length < 10 || !inodes.has(f[9] as string)) continue;
+      const [la, lp] = (f[1] as string).split(':');
+      const [ra, rp] = (f[2] as string).split(':');
+      out.push({ local: hexAddress(la ?? ''), localPort: parseInt(lp ?? '0', 16), remote: hexAddress(ra ?? ''), remotePort: parseInt(rp ?? '0', 16), state: STATES[f[3] as string] ?? (f[3] as string) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Waits until the server holds at most `baseline` descriptors (sockets and files of
+ * finished sessions are closed asynchronously); returns the last count.
+ */
+export async function settleFds(s: Served, baseline: number, timeoutMs = 8000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let n = s.fds();
+  while (n > baseline && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    n = s.fds();
+  }
+  return n;
+}
+
+/** A readable description of the sockets beyond the listener, for failure messages. */
+export function describeSockets(s: Served): string {
+  return s
+    .sockets()
+    .map((t) => `${t.state} ${t.local}:${t.localPort} <- ${t.remote}:${t.remotePort}`)
+    .join('\n');
+}
