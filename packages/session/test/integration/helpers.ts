@@ -102,15 +102,17 @@ export function missing(tool: string): boolean {
   return process.env.CI !== 'true' && !hasTool(tool);
 }
 
-/** Deterministic pseudo-random bytes. */
+/** Deterministic pseudo-random bytes (a block of a prime length, repeated: no chunk size lines up with it). */
 export function pattern(size: number, seed = 1): Buffer {
+  const period = Math.min(size, 65521);
   const b = Buffer.allocUnsafe(size);
   let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
+  for (let i = 0; i < period; i++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     b[i] = x & 0xff;
   }
+  for (let filled = period; filled < size; filled *= 2) b.copy(b, filled, 0, Math.min(filled, size - filled));
   return b;
 }
