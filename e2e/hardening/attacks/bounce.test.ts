@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { FtpClient, closeAll, collect, sleep } from '../lib/ftp.js';
+import { FtpClient, activeTarget, closeAll, sleep } from '../lib/ftp.js';
 import { PASSWORD, USER, freePort, startServer, stopAll, type Served } from '../lib/server.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,10 +78,9 @@ describe('FTP bounce: PORT/EPRT to foreign hosts and privileged ports', () => {
 
   test('a refused PORT after a valid one does not leave the old target in place for a bounce', async () => {
     const c = await loggedIn();
-    const own = net.createServer();
-    await new Promise<void>((r) => own.listen(0, '127.0.0.1', r));
-    const ownPort = (own.address() as net.AddressInfo).port;
-    const got = new Promise<Buffer>((resolve) => own.once('connection', (s) => resolve(collect(s))));
+    const own = await activeTarget();
+    const ownPort = own.port;
+    const got = own.got;
     expect((await c.cmd(`PORT 127,0,0,1,${p1(ownPort)},${p2(ownPort)}`)).code).toBe(200);
     expect((await c.cmd(`PORT 127,0,0,2,${p1(victimPort)},${p2(victimPort)}`)).code).toBe(500);
     // ProFTPD keeps the earlier PORT after a refusal; what matters: nothing reaches the victim.
@@ -107,10 +106,9 @@ describe('FTP bounce: PORT/EPRT to foreign hosts and privileged ports', () => {
 
   test('an active transfer to the client itself still works afterwards', async () => {
     const c = await loggedIn();
-    const own = net.createServer();
-    await new Promise<void>((r) => own.listen(0, '127.0.0.1', r));
-    const ownPort = (own.address() as net.AddressInfo).port;
-    const got = new Promise<Buffer>((resolve) => own.once('connection', (s) => resolve(collect(s))));
+    const own = await activeTarget();
+    const ownPort = own.port;
+    const got = own.got;
     expect((await c.cmd(`EPRT |1|127.0.0.1|${ownPort}|`)).code).toBe(200);
     expect((await c.cmd('RETR payload.txt')).code).toBe(150);
     expect((await got).toString()).toBe('HELO victim\r\nMAIL FROM:<x>\r\n');

@@ -236,3 +236,12 @@ export async function list(c: FtpClient, line: string): Promise<{ first: Reply; 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A one-shot listener for active mode (PORT/EPRT): the bytes of the first connection. */
+export async function activeTarget(host = '127.0.0.1'): Promise<{ port: number; got: Promise<Buffer>; accepted: Promise<net.Socket>; close(): void }> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, host, r));
+  const port = (server.address() as net.AddressInfo).port;
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', (s) => resolve(track(s))));
+  return { port, accepted, got: accepted.then(collect), close: () => server.close() };
+}
