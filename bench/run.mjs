@@ -3,7 +3,8 @@
 // process), then ftpkit side by side with proftpd, vsftpd, pure-ftpd and ftp-srv on this
 // machine. Each server is started fresh for each test, the servers run in alternation
 // (the order rotates every round), each figure is the median over the rounds, and the
-// table gives ftpkit's ratio to each peer measured in the same run. See bench/README.md.
+// table gives ftpkit's ratio to each peer measured in the same run (--quick: one start
+// per server, one round, small sizes). See bench/README.md.
 import fs from 'node:fs';
 import os from 'node:os';
 import net from 'node:net';
@@ -22,6 +23,7 @@ const GROUPS = ['micro', 'loopback', 'retr', 'stor', 'sessions', 'pipeline', 'id
 const REPO_DIR = path.dirname(BENCH_DIR);
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const IDLE_ONCE_SECONDS = 60;
+const everStarted = new Set();
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles', STAMP);
 
@@ -53,7 +55,7 @@ const rounds = Number(flags.rounds ?? (quick ? 1 : 3));
 
 const MiB = 1 << 20;
 const SIZES = quick
-  ? { retrBytes: 64 * MiB, storBytes: 32 * MiB, duration: 0.5, shortDuration: 0.5, idleSteps: [100, 200], settle: 1, loopBytes: 256 * MiB }
+  ? { retrBytes: 64 * MiB, storBytes: 32 * MiB, duration: 0.5, shortDuration: 0.5, idleSteps: [50, 100], settle: 0.5, loopBytes: 256 * MiB }
   : { retrBytes: 1024 * MiB, storBytes: 256 * MiB, duration: 3, shortDuration: 2, idleSteps: [1000, 5000], settle: 3, loopBytes: 1024 * MiB };
 
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -179,6 +181,16 @@ function setupRoot(ctx) {
 }
 
 // ---- package micro-benchmarks --------------------------------------------------------
+/**
+ * Under --quick, shorter runs for the flags a micro-benchmark says it reads: `--quick`, or
+ * the `--rounds N` / `--ms N` pair the package benchmarks share. Nothing otherwise.
+ */
+function quickArgs(file) {
+  const text = fs.readFileSync(file, 'utf8');
+  if (text.includes('--quick')) return ['--quick'];
+  return [...(text.includes('--rounds') ? ['--rounds', '2'] : []), ...(text.includes('--ms') ? ['--ms', '80'] : [])];
+}
+
 function microBenchmarks() {
   const files = [];
   for (const top of ['packages', 'apps']) {
@@ -196,7 +208,7 @@ function microBenchmarks() {
     const rel = path.relative(REPO_DIR, f);
     log(`\n-- ${rel}`);
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [f], {
+    const r = spawnSync(process.execPath, [f, ...(quick ? quickArgs(f) : [])], {
       cwd: path.dirname(path.dirname(f)), stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000,
       env: { ...process.env, BENCH_QUICK: quick ? '1' : '' },
     });
@@ -264,40 +276,65 @@ async function runLoopback(step) {
   return r;
 }
 
-async function runCell(step, server, prep, ctx, work, na) {
+/** Starts `server` for `step` (one retry on a new port). Returns an instance or { error }. */
+async function startFor(step, server, prep, ctx, work, na) {
   const { pasvMin, pasvMax } = passiveRange(step.rangeSize ?? 1000);
   const dir = fs.mkdtempSync(path.join(work, `${server}-${step.test}-`));
   fs.chmodSync(dir, 0o755);
   const profDir = path.join(PROFILE_DIR, step.test);
   const nodeFlags = flags['cpu-prof'] && server === 'ftpkit' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const inst = { port: await freePort(), pasvMin, pasvMax, dir, nodeFlags };
-  let handle;
   const t0 = Date.now();
-  for (let attempt = 1; !handle; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
-      handle = await startServer(server, prep, ctx, inst);
+      const handle = await startServer(server, prep, ctx, inst);
+      live.add(handle.child);
+      everStarted.add(server);
+      return { server, handle, inst, startMs: Date.now() - t0 };
     } catch (err) {
       if (attempt < 2) { inst.port = await freePort(); continue; }
-      na.set(server, `does not start: ${err.message}`);
+      // A server that never started is n/a for the run; one that did gets this cell's error.
+      if (!everStarted.has(server)) na.set(server, `does not start: ${err.message}`);
       fs.rmSync(dir, { recursive: true, force: true });
-      return { ok: false, error: `does not start: ${err.message}` };
+      return { error: `does not start: ${err.message}` };
     }
   }
-  live.add(handle.child);
+}
+
+async function stopInstance(instance) {
+  const t = Date.now();
+  const profiling = instance.inst.nodeFlags.length > 0;
+  // Under --cpu-prof, SIGINT lets Node write the profile (ftpkit drains, then exits).
+  await stopTree(instance.handle.child, profiling ? 'SIGINT' : 'SIGTERM', profiling ? 15_000 : 3000);
+  live.delete(instance.handle.child);
+  fs.rmSync(instance.inst.dir, { recursive: true, force: true });
+  if (Date.now() - t > 2000) log(`  (${instance.server} took ${((Date.now() - t) / 1000).toFixed(1)} s to stop)`);
+}
+
+/**
+ * One test against one server. `shared` (under --quick) keeps one instance per server for
+ * the tests that use the default passive range; otherwise every test gets a fresh start.
+ */
+async function runCell(step, server, prep, ctx, work, na, shared) {
+  const shareable = shared && step.rangeSize === undefined;
+  let instance = shareable ? shared.get(server) : undefined;
+  let startMs = 0;
+  if (!instance) {
+    instance = await startFor(step, server, prep, ctx, work, na);
+    if (instance.error) return { ok: false, error: instance.error };
+    startMs = instance.startMs;
+    if (shareable) shared.set(server, instance);
+  }
   try {
+    const { inst, handle } = instance;
     const args = [...step.args, '--port', String(inst.port)];
     if (step.serverPid) args.push('--server-pid', String(handle.pid));
-    if (step.pasvArgs) args.push('--pasv-min', String(pasvMin), '--pasv-max', String(pasvMax));
+    if (step.pasvArgs) args.push('--pasv-min', String(inst.pasvMin), '--pasv-max', String(inst.pasvMax));
     const t1 = Date.now();
     const r = await runLoadgen(args, step.timeoutMs ?? 300_000);
-    return { ...r, startMs: t1 - t0, runMs: Date.now() - t1 };
+    return { ...r, startMs, runMs: Date.now() - t1 };
   } finally {
-    const t2 = Date.now();
-    // Under --cpu-prof, SIGINT lets Node write the profile (ftpkit drains, then exits).
-    await stopTree(handle.child, nodeFlags.length > 0 ? 'SIGINT' : 'SIGTERM', nodeFlags.length > 0 ? 15_000 : 3000);
-    live.delete(handle.child);
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (Date.now() - t2 > 2000) log(`  (${server} took ${((Date.now() - t2) / 1000).toFixed(1)} s to stop)`);
+    if (!shareable) await stopInstance(instance);
   }
 }
 
@@ -363,23 +400,32 @@ async function main() {
     for (let round = 0; round < rounds; round++) {
       log(`\n== round ${round + 1}/${rounds} ==`);
       const order = servers.map((_, i) => servers[(i + round) % servers.length]);
-      for (const step of plan) {
-        if (step.loopback) {
-          const r = await runLoopback(step);
-          record({ kind: 'result', round, test: step.test, server: 'node', ...r });
-          push(results, step.test, 'node', r);
-          log(`${step.test.padEnd(20)} node loopback  ${summary(step.test, r)}`);
-          continue;
-        }
+      const cell = async (step, s, shared) => {
+        if (na.has(s)) return;
+        if (step.test === 'idle' && idleOnce.has(s)) return;
+        const r = await runCell(step, s, preps.get(s), ctx, work, na, shared);
+        if (step.test === 'idle' && r.ok && r.steps.reduce((t, x) => t + x.loginSeconds, 0) > IDLE_ONCE_SECONDS) idleOnce.add(s);
+        record({ kind: 'result', round, test: step.test, server: s, ...r });
+        push(results, step.test, s, r);
+        log(`${step.test.padEnd(20)} ${s.padEnd(14)} ${summary(step.test, r)}`);
+      };
+      for (const step of plan.filter((p) => p.loopback)) {
+        const r = await runLoopback(step);
+        record({ kind: 'result', round, test: step.test, server: 'node', ...r });
+        push(results, step.test, 'node', r);
+        log(`${step.test.padEnd(20)} node loopback  ${summary(step.test, r)}`);
+      }
+      const serverSteps = plan.filter((p) => !p.loopback);
+      if (quick) {
+        // One start per server: its tests run back to back on it.
         for (const s of order) {
-          if (na.has(s)) continue;
-          if (step.test === 'idle' && idleOnce.has(s)) continue;
-          const r = await runCell(step, s, preps.get(s), ctx, work, na);
-          if (step.test === 'idle' && r.ok && r.steps.reduce((t, x) => t + x.loginSeconds, 0) > IDLE_ONCE_SECONDS) idleOnce.add(s);
-          record({ kind: 'result', round, test: step.test, server: s, ...r });
-          push(results, step.test, s, r);
-          log(`${step.test.padEnd(20)} ${s.padEnd(14)} ${summary(step.test, r)}`);
+          const shared = new Map();
+          for (const step of serverSteps) await cell(step, s, shared);
+          for (const instance of shared.values()) await stopInstance(instance);
         }
+      } else {
+        // Alternation: each test visits every server, each on a fresh start.
+        for (const step of serverSteps) for (const s of order) await cell(step, s);
       }
     }
     for (const [s, reason] of na) record({ kind: 'na', server: s, reason });

@@ -92,8 +92,8 @@ export function buildTable(results, servers, na, opts = {}) {
     const values = new Map();
     const cellText = new Map();
     for (const s of servers) {
-      if (na.has(s)) { cellText.set(s, `n/a (${na.get(s).split(':')[0]})`); continue; }
       const ok = okOf(row.test, s);
+      if (ok.length === 0 && na.has(s)) { cellText.set(s, `n/a (${na.get(s).split(':')[0]})`); continue; }
       if (ok.length === 0) {
         const e = errOf(row.test, s);
         cellText.set(s, e ? `n/a (${shorten(e)})` : '–');
