@@ -125,7 +125,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<Served> {
   const range = await freeRange(opts.passivePorts ?? 16);
   const users = [{ name: USER, password: PASSWORD }, ...(opts.users ?? [])];
   const passwd = join(dir, 'ftpd.passwd');
-  writeFileSync(passwd, users.map((u) => `${u.name}:${hashPassword(u.password, { rounds: 1000 })}:65534:65534:hardening:${root}:/bin/sh\n`).join(''));
+  writeFileSync(passwd, users.map((u) => `${u.name}:${hashPassword(u.password)}:65534:65534:hardening:${root}:/bin/sh\n`).join(''));
   const conf = join(dir, 'proftpd.conf');
   writeFileSync(
     conf,
