@@ -202,6 +202,8 @@ export class FtpkitServer {
       masquerade,
       featHidden: featHiddenFor(config),
     };
+    // Logged before binding, as ProFTPD does while fixing up its servers.
+    this.logStartupLines(generation);
     const wanted = await this.listenKeys(config);
     // Bind what is new before switching, so a bad reload keeps the old configuration.
     const opened: string[] = [];
@@ -242,7 +244,6 @@ export class FtpkitServer {
     });
     previous?.generation.masquerade.close();
     for (const line of unappliedSettings(config)) this.logger.warn(line);
-    this.logStartupLines(generation);
   }
 
   /** ProFTPD 1.3.8's startup line for every server with a top-level MasqueradeAddress (§2.2). */
@@ -251,7 +252,7 @@ export class FtpkitServer {
       const spec = s.settings.masqueradeAddress ?? g.config.global.settings.masqueradeAddress;
       if (spec === undefined) continue;
       const shown = g.masquerade.current(spec) ?? spec.host;
-      const listen = s.addresses[0] ?? this.addresses().find((a) => a.port === s.port)?.host ?? '0.0.0.0';
+      const listen = s.addresses[0] ?? '0.0.0.0';
       // The NAT howto's form, `Masquerading as '<ip>' (<name>)`, comes from the DNS cache once per name.
       this.logger.info({ server: s.label }, masqueradingLine(listen, s.port, shown));
     }

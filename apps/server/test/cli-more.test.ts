@@ -1,0 +1,145 @@
+/**
+ * More of `ftpkit serve --config` (limits, timeouts, <Limit LOGIN>, HOST, User/Group) and
+ * `ftpkit probe` against the real server.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, freePort, freeRange, RawFtp, runCli, serve, tempDir } from './helpers.js';
+
+afterEach(cleanup);
+
+function anonConf(dir: string, port: number, extra: string): string {
+  const conf = join(dir, 'proftpd.conf');
+  writeFileSync(conf, `Port ${port}\nDefaultAddress 127.0.0.1\nSocketBindTight on\n${extra}\n<Anonymous ${dir}>\n  User ftp\n  UserAlias anonymous ftp\n</Anonymous>\n`);
+  return conf;
+}
+
+describe('limits and timeouts from the configuration', () => {
+  it('MaxClientsPerHost: the second login gets ProFTPD\'s 530 and is closed', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const s = await serve(['--config', anonConf(dir, port, 'MaxClientsPerHost 1')]);
+    const a = await RawFtp.connect(port);
+    await a.read();
+    expect((await a.login('anonymous', 'x@y')).code).toBe(230);
+    const b = await RawFtp.connect(port);
+    await b.read();
+    const r = await b.login('anonymous', 'x@y');
+    expect(`${r.code} ${r.text}`).toBe('530 Sorry, the maximum number of clients (1) from your host are already connected.');
+    await expect(b.read()).rejects.toThrow('closed');
+    await s.waitFor(/^Connection refused \(MaxClientsPerHost 1\)$/);
+    a.close();
+    await s.stop();
+  });
+
+  it('TimeoutIdle closes an idle session with 421', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const s = await serve(['--config', anonConf(dir, port, 'TimeoutIdle 1')]);
+    const a = await RawFtp.connect(port);
+    await a.read();
+    await a.login('anonymous', 'x@y');
+    const r = await a.read(4000);
+    expect(`${r.code} ${r.text}`).toBe('421 Idle timeout (1 second): closing control connection');
+    await s.stop();
+  });
+
+  it('<Limit LOGIN> DenyAll at connect: the connection closes with no reply at all', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const s = await serve(['--config', anonConf(dir, port, '<Limit LOGIN>\n  DenyAll\n</Limit>')]);
+    const a = await RawFtp.connect(port);
+    await expect(a.read()).rejects.toThrow('closed');
+    await s.waitFor(/^Connection from 127\.0\.0\.1 \[127\.0\.0\.1\] denied$/);
+    await s.stop();
+  });
+
+  it('HOST selects a name-based virtual host (ServerAlias) with its own MasqueradeAddress', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const conf = join(dir, 'host.conf');
+    writeFileSync(conf, `Port ${port}
+DefaultAddress 127.0.0.1
+SocketBindTight on
+ServerName "main"
+MasqueradeAddress 203.0.113.1
+<Anonymous ${dir}>
+  User ftp
+  UserAlias anonymous ftp
+</Anonymous>
+<VirtualHost 127.0.0.1>
+  Port ${port}
+  ServerName "b"
+  ServerAlias b.example.com
+  MasqueradeAddress 203.0.113.9
+  <Anonymous ${dir}>
+    User ftp
+    UserAlias anonymous ftp
+  </Anonymous>
+</VirtualHost>
+`);
+    const s = await serve(['--config', conf]);
+    const a = await RawFtp.connect(port);
+    await a.read();
+    const h = await a.cmd('HOST b.example.com');
+    expect(h.code).toBe(220);
+    await a.login('anonymous', 'x@y');
+    expect((await a.pasv()).host).toBe('203.0.113.9');
+    a.close();
+    await s.stop();
+  });
+
+  (process.getuid?.() === 0 || process.env['CI'] === 'true' ? it : it.skip)('User/Group: started as root, the server drops privileges after binding', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const port = await freePort();
+    const s = await serve(['--config', anonConf(dir, port, 'User nobody\nGroup nogroup')], { ready: /^configuration loaded/ });
+    await s.waitFor(/^running as user nobody, group nogroup$/);
+    const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
+    const uid = execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim();
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}`, 'm'));
+    const a = await RawFtp.connect(port);
+    await a.read();
+    expect((await a.login('anonymous', 'x@y')).code).toBe(230);
+    a.close();
+    await s.stop();
+  });
+});
+
+describe('ftpkit probe against ftpkit serve', () => {
+  it('passes with the right settings and explains a wrong MasqueradeAddress (exit 1)', async () => {
+    const range = await freeRange(10);
+    const port = await freePort();
+    const good = await serve(['--root', tempDir(), '--port', String(port), '--passive-ports', range.spec]);
+    const ok = await runCli(['probe', `ftp://127.0.0.1:${port}`, '--expect-ports', range.spec, '--timeout', '3000']);
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/PASV: 227 Entering Passive Mode \(127,0,0,1,\d+,\d+\)\./);
+    expect(ok.stdout).toContain(`is in ${range.spec}`);
+    expect(ok.stdout).toContain('PASS: passive transfers work from here.');
+    const json = await runCli(['probe', `ftp://anonymous:me%40example.com@127.0.0.1:${port}`, '--json', '--timeout', '3000']);
+    const report = JSON.parse(json.stdout) as { ok: boolean; passive: { command: string; list?: { ok: boolean } }[] };
+    expect(report.ok).toBe(true);
+    expect(report.passive.map((p) => [p.command, p.list?.ok])).toEqual([['PASV', true], ['EPSV', true]]);
+    await good.stop();
+
+    const port2 = await freePort();
+    const bad = await serve(['--root', tempDir(), '--port', String(port2), '--passive-ports', range.spec, '--masquerade', '127.0.0.2']);
+    const r = await runCli(['probe', `ftp://127.0.0.1:${port2}`, '--timeout', '1500', '--no-epsv']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAIL');
+    expect(r.stdout).toMatch(/connect to 127\.0\.0\.2:\d+.*MasqueradeAddress is wrong/);
+    const expectAddr = await runCli(['probe', `ftp://127.0.0.1:${port2}`, '--timeout', '1500', '--expect-address', '127.0.0.1', '--no-list']);
+    expect(expectAddr.code).toBe(1);
+    expect(expectAddr.stdout).toContain('Set MasqueradeAddress 127.0.0.1');
+    await bad.stop();
+  });
+
+  it('fails fast on a closed port', async () => {
+    const port = await freePort();
+    const r = await runCli(['probe', `ftp://127.0.0.1:${port}`, '--timeout', '1000']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Nothing accepts connections');
+  });
+});
