@@ -54,6 +54,8 @@ export class FtpClient {
   private waiter: (() => void) | undefined;
   private readonly decoder = new ReplyDecoder({ maxReplyBytes: 1 << 20 });
   private ended = false;
+  /** Telnet state of the reply stream: 0 data, 1 after IAC, 2 after IAC WILL/WONT/DO/DONT. */
+  private telnet = 0;
   /** Resolves when the server closed the connection (FIN or reset). */
   readonly closed: Promise<void>;
 
@@ -61,7 +63,7 @@ export class FtpClient {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       this.received += chunk.toString('latin1');
-      for (const r of this.decoder.push(new Uint8Array(chunk))) {
+      for (const r of this.decoder.push(this.stripTelnet(chunk))) {
         if (r.ok) this.queue.push({ code: r.code, text: r.text, lines: r.lines });
         else this.queue.push({ code: 0, text: `undecodable: ${r.error.message}`, lines: [] });
       }
@@ -78,6 +80,21 @@ export class FtpClient {
         this.wake();
       });
     });
+  }
+
+  /** Drops the server's Telnet answers (IAC DONT/WONT x) from the reply stream (RFC 854). */
+  private stripTelnet(chunk: Buffer): Uint8Array {
+    if (this.telnet === 0 && !chunk.includes(255)) return new Uint8Array(chunk);
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (this.telnet === 2) this.telnet = 0;
+      else if (this.telnet === 1) {
+        if (b === 255) out.push(255);
+        this.telnet = b >= 251 && b <= 254 ? 2 : 0;
+      } else if (b === 255) this.telnet = 1;
+      else out.push(b);
+    }
+    return Uint8Array.from(out);
   }
 
   private wake(): void {

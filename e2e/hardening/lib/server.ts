@@ -308,3 +308,9 @@ export function describeSockets(s: Served): string {
     .map((t) => `${t.state} ${t.local}:${t.localPort} <- ${t.remote}:${t.remotePort}`)
     .join('\n');
 }
+
+/** Resident memory of a process in MiB (/proc/<pid>/status VmRSS). */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? 0 : Number(m[1]) / 1024;
+}
