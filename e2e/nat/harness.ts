@@ -56,6 +56,8 @@ export interface RunningServer {
   child: ChildProcess;
   /** Everything the server logged so far (stdout + stderr). */
   log(): string;
+  /** Wait until the log matches (the server's output is read while the test awaits). */
+  waitForLog(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,12 @@ export async function startServer(t: Topology, confText: string, fx: Fixtures, e
   return {
     child,
     log: () => out,
+    waitForLog: async (pattern, timeoutMs = 5000) => {
+      const hit = (): boolean => (typeof pattern === 'string' ? out.includes(pattern) : pattern.test(out));
+      const until = Date.now() + timeoutMs;
+      while (!hit() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      return out;
+    },
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -58,7 +58,7 @@ suite('ftpkit behind a kernel NAT router', () => {
 
   test('1+2. external clients: PASV carries the public address and a port in the range; EPSV works; RETR/STOR byte-identical; LIST', async () => {
     forwardStandard();
-    await withServer(base(fx, `MasqueradeAddress ${WAN.router}`), (s) => {
+    await withServer(base(fx, `MasqueradeAddress ${WAN.router}`), async (s) => {
       for (const client of ALL_CLIENTS) {
         for (const mode of ['pasv', 'epsv'] as const) {
           const name = `up-${client}-${mode}.bin`;
@@ -74,7 +74,7 @@ suite('ftpkit behind a kernel NAT router', () => {
           expect(r.listed, `${client} ${mode} LIST`).toBe(true);
         }
       }
-      expect(s.log()).toMatch(/masquerading as '?203\.0\.113\.1/i);
+      expect(await s.waitForLog(/masquerading as '?203\.0\.113\.1/i)).toMatch(/masquerading as '?203\.0\.113\.1/i);
     });
   });
 
@@ -155,7 +155,9 @@ MasqueradeAddress ${WAN.router}
       for (const e of d.filter((x) => x.cmd === 'RETR')) expect(e.code).toBeGreaterThanOrEqual(400);
       return Promise.all(outputs).then((o) => {
         expect(o).toEqual(['none', 'none']);
-        expect(s.log()).toContain('Refused PORT 192,168,50,20,156,64 (address mismatch)');
+        // A LAN address from a public client is refused outright (no silent ProFTPD-style rewrite).
+        expect(s.log()).toContain('Refused PORT 192,168,50,20,156,64 (private address 192.168.50.20 from public client 203.0.113.50)');
+        expect(s.log()).toContain('Refused PORT 203,0,113,60,156,64 (address mismatch)');
         expect(s.log()).toContain('Refused PORT 203,0,113,50,0,25 (port 25 below 1024, possible bounce attack)');
         // Active mode back to the client's own address: the server connects out through the router's MASQUERADE.
         const active = dialog(t, t.ns.ext, WAN.router, [...login, '!listen 40001', `PORT 203,0,113,50,156,65`, 'RETR small.txt', '!accept', 'QUIT']);
@@ -202,7 +204,7 @@ PassivePorts 60000 60004
     for (const policy of ['refuse', 'kernel'] as const) {
       await withServer(conf, async (s) => {
         // Five sessions hold the five forwarded ports.
-        const holders = Array.from({ length: 5 }, () => t.spawn(t.ns.ext, 'python3', [join(new URL('./clients/', import.meta.url).pathname, 'dialog.py'), WAN.router, '2121']));
+        const holders = Array.from({ length: 5 }, () => t.spawn(t.ns.ext, 'python3', [join(new URL('./clients/', import.meta.url).pathname, 'dialog.py'), WAN.router, '2121'], { stdin: 'pipe' }));
         for (const h of holders) { h.stdin?.write([...login, 'PASV', '!sleep 6', 'QUIT'].join('\n') + '\n'); h.stdin?.end(); }
         await new Promise((r) => setTimeout(r, 2500));
         const d = dialog(t, t.ns.ext, WAN.router, [...login, 'PASV', '!data', 'QUIT']);
@@ -217,7 +219,7 @@ PassivePorts 60000 60004
           const data = d.find((e) => e.data)!;
           expect(data.data).toBe('error');
           expect(data.ms).toBeLessThan(6000);
-          expect(s.log()).toContain('unable to find open port in PassivePorts range 60000-60004: defaulting to INPORT_ANY');
+          expect(await s.waitForLog('defaulting to INPORT_ANY')).toContain('unable to find open port in PassivePorts range 60000-60004: defaulting to INPORT_ANY');
         }
         await Promise.all(holders.map((h) => new Promise((r) => (h.exitCode !== null ? r(null) : h.once('exit', r)))));
       }, ['--exhaustion', policy]);

@@ -22,7 +22,7 @@ export interface Topology {
   /** Run a command inside a namespace and return stdout. */
   exec(ns: string, cmd: string, args: string[], opts?: { input?: string; timeoutMs?: number }): string;
   /** Start a long-running process inside a namespace (killed by destroy()). */
-  spawn(ns: string, cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): ChildProcess;
+  spawn(ns: string, cmd: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: 'pipe' | 'ignore' }): ChildProcess;
   /** Apply router rules: iptables-restore text for the nat and filter tables. */
   applyRouterRules(rules: string): void;
   /** Forward TCP ports (single or 'a:b' range) from the WAN address to a LAN address. */
@@ -57,7 +57,7 @@ export function buildTopology(): Topology {
       });
     },
     spawn(n, cmd, args, opts = {}) {
-      const child = spawn('ip', ['netns', 'exec', n, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+      const child = spawn('ip', ['netns', 'exec', n, cmd, ...args], { stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
       children.add(child);
       child.on('exit', () => children.delete(child));
       return child;
