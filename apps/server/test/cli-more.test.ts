@@ -6,21 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, freePort, freeRange, RawFtp, runCli, serve, tempDir } from './helpers.js';
+import { anonymousSection, cleanup, freePort, freeRange, loopbackConf, RawFtp, runCli, serve, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 
-function anonConf(dir: string, port: number, extra: string): string {
-  const conf = join(dir, 'proftpd.conf');
-  writeFileSync(conf, `Port ${port}\nDefaultAddress 127.0.0.1\nSocketBindTight on\n${extra}\n<Anonymous ${dir}>\n  User ftp\n  UserAlias anonymous ftp\n</Anonymous>\n`);
-  return conf;
-}
 
 describe('limits and timeouts from the configuration', () => {
   it('MaxClientsPerHost: the second login gets ProFTPD\'s 530 and is closed', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const s = await serve(['--config', anonConf(dir, port, 'MaxClientsPerHost 1')]);
+    const s = await serve(['--config', loopbackConf(dir, port, 'MaxClientsPerHost 1')]);
     const a = await RawFtp.connect(port);
     await a.read();
     expect((await a.login('anonymous', 'x@y')).code).toBe(230);
@@ -37,7 +32,7 @@ describe('limits and timeouts from the configuration', () => {
   it('TimeoutIdle closes an idle session with 421', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const s = await serve(['--config', anonConf(dir, port, 'TimeoutIdle 1')]);
+    const s = await serve(['--config', loopbackConf(dir, port, 'TimeoutIdle 1')]);
     const a = await RawFtp.connect(port);
     await a.read();
     await a.login('anonymous', 'x@y');
@@ -49,7 +44,7 @@ describe('limits and timeouts from the configuration', () => {
   it('<Limit LOGIN> DenyAll at connect: the connection closes with no reply at all', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const s = await serve(['--config', anonConf(dir, port, '<Limit LOGIN>\n  DenyAll\n</Limit>')]);
+    const s = await serve(['--config', loopbackConf(dir, port, '<Limit LOGIN>\n  DenyAll\n</Limit>')]);
     const a = await RawFtp.connect(port);
     await expect(a.read()).rejects.toThrow('closed');
     await s.waitFor(/^Connection from 127\.0\.0\.1 \[127\.0\.0\.1\] denied$/);
@@ -65,19 +60,13 @@ DefaultAddress 127.0.0.1
 SocketBindTight on
 ServerName "main"
 MasqueradeAddress 203.0.113.1
-<Anonymous ${dir}>
-  User ftp
-  UserAlias anonymous ftp
-</Anonymous>
+${anonymousSection(dir)}
 <VirtualHost 127.0.0.1>
   Port ${port}
   ServerName "b"
   ServerAlias b.example.com
   MasqueradeAddress 203.0.113.9
-  <Anonymous ${dir}>
-    User ftp
-    UserAlias anonymous ftp
-  </Anonymous>
+${anonymousSection(dir, '  ')}
 </VirtualHost>
 `);
     const s = await serve(['--config', conf]);
@@ -95,7 +84,7 @@ MasqueradeAddress 203.0.113.1
     const dir = tempDir();
     chmodSync(dir, 0o755);
     const port = await freePort();
-    const s = await serve(['--config', anonConf(dir, port, 'User nobody\nGroup nogroup')], { ready: /^configuration loaded/ });
+    const s = await serve(['--config', loopbackConf(dir, port, 'User nobody\nGroup nogroup')], { ready: /^configuration loaded/ });
     await s.waitFor(/^running as user nobody, group nogroup$/);
     const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
     const uid = execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanup, dataConnection, freePort, freeRange, RawFtp, runCli, serve, tempDir } from './helpers.js';
+import { anonymousSection, cleanup, dataConnection, freePort, freeRange, loopbackConf, RawFtp, runCli, serve, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 afterAll(cleanup);
@@ -248,16 +248,10 @@ TransferLog ${join(dir, 'xferlog')}
     writeFileSync(conf, `ServerName "Some Server Name"
 Port ${port}
 MasqueradeAddress 203.0.113.7
-<Anonymous ${dir}>
-  User ftp
-  UserAlias anonymous ftp
-</Anonymous>
+${anonymousSection(dir)}
 <VirtualHost 127.0.0.2>
   ServerName "Some Other Server Name"
-  <Anonymous ${dir}>
-    User ftp
-    UserAlias anonymous ftp
-  </Anonymous>
+${anonymousSection(dir, '  ')}
 </VirtualHost>
 `);
     const s = await serve(['--config', conf]);
@@ -293,10 +287,7 @@ MasqueradeAddress 203.0.113.7
 <Limit EPSV>
   DenyAll
 </Limit>
-<Anonymous ${dir}>
-  User ftp
-  UserAlias anonymous ftp
-</Anonymous>
+${anonymousSection(dir)}
 `);
     const s = await serve(['--config', conf]);
     const internal = await RawFtp.connect(port, '127.0.0.1', '127.0.0.2');
@@ -318,9 +309,8 @@ MasqueradeAddress 203.0.113.7
   it('-D defines select <IfDefine> sections; PidFile is written and removed', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const conf = join(dir, 'd.conf');
     const pid = join(dir, 'ftpkit.pid');
-    writeFileSync(conf, `Port ${port}\nDefaultAddress 127.0.0.1\nSocketBindTight on\nPidFile ${pid}\n<IfDefine PUBLIC>\n  MasqueradeAddress 203.0.113.5\n</IfDefine>\n<Anonymous ${dir}>\n  User ftp\n  UserAlias anonymous ftp\n</Anonymous>\n`);
+    const conf = loopbackConf(dir, port, `PidFile ${pid}\n<IfDefine PUBLIC>\n  MasqueradeAddress 203.0.113.5\n</IfDefine>`);
     const s = await serve(['--config', conf, '-D', 'PUBLIC'], { ready: /^configuration loaded/ });
     expect(readFileSync(pid, 'utf8').trim()).toBe(String(s.child.pid));
     const raw = await RawFtp.connect(port);
@@ -335,10 +325,8 @@ describe('signals', () => {
   it('SIGHUP reloads: open sessions keep their configuration, new ones get the new one; a broken file is refused', async () => {
     const dir = tempDir();
     const port = await freePort();
-    const conf = join(dir, 'r.conf');
-    const write = (masq: string): void =>
-      writeFileSync(conf, `Port ${port}\nDefaultAddress 127.0.0.1\nSocketBindTight on\nMasqueradeAddress ${masq}\n<Anonymous ${dir}>\n  User ftp\n  UserAlias anonymous ftp\n</Anonymous>\n`);
-    write('203.0.113.10');
+    const write = (masq: string): string => loopbackConf(dir, port, `MasqueradeAddress ${masq}`);
+    const conf = write('203.0.113.10');
     const s = await serve(['--config', conf]);
     const before = await RawFtp.connect(port);
     await before.read();

@@ -3,12 +3,24 @@
  * Every process and temp dir started here is stopped/removed by `cleanup()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { ReplyDecoder, parsePasv } from '@ftpkit/reply';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** An `<Anonymous dir>` section for test configurations (anonymous read-only access to `dir`). */
+export function anonymousSection(dir: string, indent = ''): string {
+  return [`<Anonymous ${dir}>`, '  User ftp', '  UserAlias anonymous ftp', '</Anonymous>'].map((l) => indent + l).join('\n');
+}
+
+/** A loopback-only configuration with anonymous access to `dir`; returns its path. */
+export function loopbackConf(dir: string, port: number, extra = ''): string {
+  const conf = join(dir, 'proftpd.conf');
+  writeFileSync(conf, `Port ${port}\nDefaultAddress 127.0.0.1\nSocketBindTight on\n${extra}\n${anonymousSection(dir)}\n`);
+  return conf;
+}
 
 export const CLI: string = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
