@@ -356,7 +356,8 @@ async function main() {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const jsonl = path.join(RESULTS_DIR, `${STAMP}.jsonl`);
   const record = (obj) => fs.appendFileSync(jsonl, JSON.stringify({ ts: new Date().toISOString(), ...obj }) + '\n');
-  record({ kind: 'meta', node: process.version, kernel: os.release(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), flags, rounds, sizes: SIZES, servers });
+  const commit = sh('git', ['-C', REPO_DIR, 'rev-parse', '--short', 'HEAD']).stdout.trim() || undefined;
+  record({ kind: 'meta', commit, node: process.version, kernel: os.release(), cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), flags, rounds, sizes: SIZES, servers });
 
   if (only.has('micro')) record({ kind: 'micro', results: microBenchmarks() });
 
@@ -435,7 +436,7 @@ async function main() {
     const table = buildTable(results, servers, na, { idleSteps: SIZES.idleSteps });
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
     const loopLine = `Node loopback TCP (the physical limit here): ${fmtNum(table.loopback.loopback1)} MB/s with 1 stream, ${fmtNum(table.loopback.loopback4)} MB/s with 4.`;
-    const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}; median of ${rounds} round${rounds > 1 ? 's' : ''}${quick ? ' (--quick: small sizes)' : ''}; ratios are ftpkit ÷ peer in the same run (↑ higher is better, ↓ lower is better).`;
+    const header = `Measured ${new Date().toISOString().slice(0, 10)}${commit ? ` at ${commit}` : ''} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}; median of ${rounds} round${rounds > 1 ? 's' : ''}${quick ? ' (--quick: small sizes)' : ''}; ratios are ftpkit ÷ peer in the same run (↑ higher is better, ↓ lower is better).`;
     const judged = table.rows.filter((r) => r.status.startsWith('met') || r.status.startsWith('MISSED')).length;
     const missedText = table.missed.length > 0 ? `Missed targets: ${table.missed.map((m) => `${m.label} (${m.target}: ${m.status})`).join('; ')}.`
       : judged > 0 ? 'All judged targets met.' : 'No target judged (ftpkit or its references not measured).';
