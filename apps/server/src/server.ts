@@ -345,7 +345,7 @@ export class FtpkitServer {
         authenticate: async (request) => {
           const account = await planned.authenticator.authenticate(request);
           if (account?.anonymous === true) anonymousPassword = request.password;
-          if (account === undefined && planned.refusal !== undefined) control.finish(530, planned.refusal);
+          if (account === undefined && planned.refusal.text !== undefined) control.finish(530, planned.refusal.text);
           return account;
         },
       },
@@ -382,7 +382,7 @@ export class FtpkitServer {
     transferLog: ReturnType<TransferLogRegistry['get']>,
     anonymousPassword: () => string | undefined,
   ): void {
-    if (e.type === 'login-failed' && planned.refusal !== undefined) return; // MaxClients: logged by the authenticator
+    if (e.type === 'login-failed' && planned.refusal.text !== undefined) return; // MaxClients: logged by the authenticator
     const fields: Record<string, unknown> = { event: e.type };
     switch (e.type) {
       case 'timeout':

@@ -92,8 +92,8 @@ export interface PlannedSession {
   /** `<Limit LOGIN>` at connect: false means close with no reply at all. */
   readonly connectAllowed: boolean;
   readonly serverKey: string;
-  /** Set by the authenticator when MaxClients* refuses: the 530 text already sent. */
-  refusal?: string;
+  /** Set by the authenticator when MaxClients* refuses the login: the 530 text to send. */
+  readonly refusal: { text?: string };
 }
 
 interface ConnectionInfo {
@@ -157,15 +157,18 @@ export class SessionPlanner {
     if (!r.ok) return { ok: false, code: r.error.replyCode, text: r.error.message };
     const effective = r.value;
     const login = checkLimit(effective, 'LOGIN', { address: conn.remoteAddress, phase: 'connect' });
-    const planned: PlannedSession = {
-      effective,
-      config: this.sessionConfig(effective, conn),
-      authenticator: undefined as unknown as Authenticator,
-      connectAllowed: login.allowed,
-      serverKey: serverKey(effective.server),
+    const refusal: { text?: string } = {};
+    return {
+      ok: true,
+      planned: {
+        effective,
+        config: this.sessionConfig(effective, conn),
+        authenticator: this.authenticator(effective, conn, refusal),
+        connectAllowed: login.allowed,
+        serverKey: serverKey(effective.server),
+        refusal,
+      },
     };
-    (planned as { authenticator: Authenticator }).authenticator = this.authenticator(effective, conn, planned);
-    return { ok: true, planned };
   }
 
   /** The SessionConfig of an effective configuration. */
@@ -239,7 +242,7 @@ export class SessionPlanner {
     return out;
   }
 
-  private authenticator(connectEffective: EffectiveConfig, conn: ConnectionInfo, planned: PlannedSession): Authenticator {
+  private authenticator(connectEffective: EffectiveConfig, conn: ConnectionInfo, refusal: { text?: string }): Authenticator {
     const config = this.generation.config;
     const log = this.deps.logger;
     return {
@@ -322,7 +325,7 @@ export class SessionPlanner {
         ];
         for (const [limit, count, text, directive] of checks) {
           if (limit !== undefined && count > limit.max) {
-            planned.refusal = limitMessage(limit.message, text, limit.max);
+            refusal.text = limitMessage(limit.message, text, limit.max);
             log.warn({ session: conn.sessionId }, `Connection refused (${directive} ${limit.max})`);
             return undefined;
           }
