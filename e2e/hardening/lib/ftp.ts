@@ -211,7 +211,9 @@ export function collect(socket: net.Socket): Promise<Buffer> {
 /** PASV (or EPSV) + a data connection; returns the connected data socket. */
 export async function passiveData(c: FtpClient, opts: { epsv?: boolean; localAddress?: string } = {}): Promise<net.Socket> {
   const port = opts.epsv === true ? (await c.epsv()).port : (await c.pasv()).port;
-  return connectSocket(port, opts.localAddress === undefined ? {} : { localAddress: opts.localAddress });
+  // From the control connection's own address: anything else is a foreign peer the server rejects.
+  const localAddress = opts.localAddress ?? c.socket.localAddress;
+  return connectSocket(port, localAddress === undefined ? {} : { localAddress });
 }
 
 /** RETR through a passive connection: the replies and the bytes. */
