@@ -45,24 +45,52 @@ export function announce(file: string): void {
   });
 }
 
+function replayError(name: string, seed: number, err: unknown): Error {
+  const msg = err instanceof Error ? err.message : String(err);
+  const testName = (expect.getState().currentTestName ?? name).split(' > ').at(-1) ?? name;
+  return new Error(
+    `${name}: FTPKIT_FUZZ_SEED=${FUZZ_SEED} (property seed ${seed}). Replay: FTPKIT_FUZZ_SEED=${FUZZ_SEED} FTPKIT_FUZZ_PATH=<path below> npx vitest run --config e2e/hardening/vitest.config.ts -t ${JSON.stringify(testName)}\n${msg}`,
+    { cause: err },
+  );
+}
+
+function parameters(name: string, weight: number): fc.Parameters<unknown> {
+  const numRuns = Math.max(1, Math.round(FUZZ_RUNS * weight));
+  return { seed: seedFor(name), numRuns, ...(FUZZ_PATH === undefined ? {} : { path: FUZZ_PATH, endOnFailure: true }) };
+}
+
 /**
  * Runs a fast-check property with the suite's seed and a run count of
  * `FUZZ_RUNS * weight`; the seed and the replay path are in the failure message.
  */
 export function check<Ts extends [unknown, ...unknown[]]>(name: string, weight: number, arbs: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> }, predicate: (...args: Ts) => void): void {
-  const numRuns = Math.max(1, Math.round(FUZZ_RUNS * weight));
-  const seed = seedFor(name);
+  const params = parameters(name, weight);
   let ran = 0;
   const prop = fc.property(...(arbs as unknown as [fc.Arbitrary<unknown>]), ((...args: Ts) => {
     ran++;
     predicate(...args);
   }) as unknown as (...a: unknown[]) => void);
   try {
-    fc.assert(prop, { seed, numRuns, ...(FUZZ_PATH === undefined ? {} : { path: FUZZ_PATH, endOnFailure: true }) });
+    fc.assert(prop, params);
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    const testName = (expect.getState().currentTestName ?? name).split(' > ').at(-1) ?? name;
-    throw new Error(`${name}: FTPKIT_FUZZ_SEED=${FUZZ_SEED} (property seed ${seed}). Replay: FTPKIT_FUZZ_SEED=${FUZZ_SEED} FTPKIT_FUZZ_PATH=<path below> npx vitest run --config e2e/hardening/vitest.config.ts -t ${JSON.stringify(testName)}\n${msg}`, { cause: err });
+    throw replayError(name, params.seed as number, err);
+  } finally {
+    counts.set(name, (counts.get(name) ?? 0) + ran);
+  }
+}
+
+/** {@link check} for an async predicate (socket-level fuzzing). */
+export async function checkAsync<Ts extends [unknown, ...unknown[]]>(name: string, weight: number, arbs: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> }, predicate: (...args: Ts) => Promise<void>): Promise<void> {
+  const params = parameters(name, weight);
+  let ran = 0;
+  const prop = fc.asyncProperty(...(arbs as unknown as [fc.Arbitrary<unknown>]), (async (...args: Ts) => {
+    ran++;
+    await predicate(...args);
+  }) as unknown as (...a: unknown[]) => Promise<void>);
+  try {
+    await fc.assert(prop, params);
+  } catch (err) {
+    throw replayError(name, params.seed as number, err);
   } finally {
     counts.set(name, (counts.get(name) ?? 0) + ran);
   }
