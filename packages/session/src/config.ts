@@ -13,7 +13,7 @@
  */
 import type { MasqueradeResolver } from '@ftpkit/masquerade';
 import type { PortAllocator } from '@ftpkit/port-allocator';
-import type { AuthenticatedUser } from './ports.js';
+import type { AuthenticatedUser, ControlChannel } from './ports.js';
 
 /** Timeouts in seconds; `0` turns one off (ProFTPD `Timeout*` directives, §7.1). */
 export interface SessionTimeouts {
@@ -58,6 +58,41 @@ export type LimitDecision = 'allow' | 'deny';
  * which excludes PASV/EPSV/PORT/EPRT).
  */
 export type LimitChecker = (verb: string, ctx: LimitContext) => LimitDecision;
+
+/**
+ * TLSRequired (ProFTPD mod_tls): what must be protected. `control`: every command but
+ * AUTH, FEAT, SYST and QUIT needs a protected control connection (`550`); with
+ * `authOnly`, only USER, PASS and ACCT do. `data`: `required` — transfers and listings
+ * need `PROT P` (`522`) and `PROT C` is refused (`534`); `forbidden` — `PROT P` is
+ * refused (`534`).
+ */
+export interface TlsRequirement {
+  readonly control: 'required' | 'optional';
+  readonly data: 'required' | 'optional' | 'forbidden';
+  readonly authOnly?: boolean;
+}
+
+/**
+ * FTPS (RFC 4217) settings of a session. Present = TLS is offered (TLSEngine on): FEAT
+ * lists `AUTH TLS`, `PBSZ` and `PROT`, and AUTH TLS upgrades the control connection
+ * through {@link ControlChannel.upgradeTls}. TLSMasqueradeAddress is a `tls` policy of
+ * the {@link SessionConfig.masquerade} resolver, which sees whether the session is secure.
+ */
+export interface SessionTlsConfig {
+  /** TLSRequired. Default: nothing required. */
+  required?: TlsRequirement;
+  /** Anonymous logins (USER in `anonymousUsers`) are exempt from `required`. Default `false`. */
+  exemptAnonymous?: boolean;
+  /**
+   * A protected data connection must resume the control connection's TLS session (what
+   * ProFTPD and vsftpd `require_ssl_reuse` do): it ties the data connection to this
+   * session even when NAT or a load balancer hides the client's address. `false` is
+   * ProFTPD's `TLSOptions NoSessionReuseRequired`. Default `true`.
+   */
+  requireSessionReuse?: boolean;
+  /** Accept CCC (RFC 4217 §6) when the control connection is not required to be protected. Default `false`. */
+  allowCcc?: boolean;
+}
 
 export interface SessionConfig {
   /** ServerName, shown in the default banner. Default `ftpkit`. */
@@ -119,8 +154,16 @@ export interface SessionConfig {
    * undefined for an unknown name (504). Without it, only the literal local address is accepted.
    */
   onHost?: (name: string) => SessionConfig | undefined;
-  /** Reserved for FTPS (AUTH TLS, PROT, TLSMasqueradeAddress); not implemented yet. */
-  tls?: undefined;
+  /** FTPS: offered when present (see {@link SessionTlsConfig}). Default: not offered. */
+  tls?: SessionTlsConfig;
+}
+
+/** {@link SessionTlsConfig} with its defaults filled in. */
+export interface EffectiveTlsConfig {
+  readonly required: Readonly<Required<TlsRequirement>>;
+  readonly exemptAnonymous: boolean;
+  readonly requireSessionReuse: boolean;
+  readonly allowCcc: boolean;
 }
 
 /** A {@link SessionConfig} with every default filled in (internal, cached per config object). */
@@ -146,6 +189,8 @@ export interface EffectiveConfig {
   readonly useUtf8: boolean;
   readonly showDotFiles: boolean;
   readonly anonymousUsers: ReadonlySet<string>;
+  /** FTPS settings; undefined when TLS is not offered. */
+  readonly tls: EffectiveTlsConfig | undefined;
 }
 
 export const DEFAULT_TIMEOUTS: Readonly<SessionTimeouts> = Object.freeze({
@@ -199,7 +244,18 @@ export function effectiveConfig(config: SessionConfig): EffectiveConfig {
     useUtf8: config.useUtf8 ?? true,
     showDotFiles: config.showDotFiles ?? false,
     anonymousUsers: new Set((config.anonymousUsers ?? ['anonymous', 'ftp']).map((u) => u.toLowerCase())),
+    tls: config.tls === undefined ? undefined : effectiveTls(config.tls),
   });
   cache.set(config, effective);
   return effective;
+}
+
+function effectiveTls(tls: SessionTlsConfig): EffectiveTlsConfig {
+  const r = tls.required;
+  return Object.freeze({
+    required: Object.freeze({ control: r?.control ?? 'optional', data: r?.data ?? 'optional', authOnly: r?.authOnly ?? false }),
+    exemptAnonymous: tls.exemptAnonymous ?? false,
+    requireSessionReuse: tls.requireSessionReuse ?? true,
+    allowCcc: tls.allowCcc ?? false,
+  });
 }

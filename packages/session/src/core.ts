@@ -37,11 +37,14 @@ import type {
   DataConnection,
   FileSystem,
   PassiveListener,
+  SecureDataResult,
   TimerHandle,
+  TlsInfo,
 } from './ports.js';
 import type { FtpSessionOptions } from './session.js';
 import { DURING_TRANSFER, MAX_QUEUED_COMMANDS } from './states.js';
-import type { DataChannelState, LoginState, TransferPhase } from './states.js';
+import type { DataChannelState, DataProtection, LoginState, ProtectionState, TransferPhase } from './states.js';
+import { tlsRefused } from './commands/security.js';
 
 /** Why a transfer was cut short by something other than its own IO. */
 export type AbortCause = 'abor' | 'quit' | 'timeout' | 'closed';
@@ -67,6 +70,12 @@ export interface Transfer {
   fileError: unknown;
 }
 
+
+/** Why a data connection could not be used: the reply to send instead of `150`/`226`. */
+export interface DataFailure {
+  readonly code: number;
+  readonly text: string;
+}
 
 type QueueItem = CommandEvent;
 
@@ -99,6 +108,15 @@ export class Session {
   renameFrom: string | undefined = undefined;
   epsvAll = false;
   mlstFacts: readonly string[] = DEFAULT_MLST_FACTS;
+
+  /** Control-connection protection (PROTECTION_MACHINE). */
+  protection: ProtectionState;
+  /** The control connection's TLS session (kept after CCC: PROT P data still resumes it). */
+  controlTls: TlsInfo | undefined;
+  /** PBSZ was accepted (RFC 4217 §8; a prerequisite of PROT). */
+  pbsz = false;
+  /** Data protection level (PROT, RFC 4217 §9). */
+  prot: DataProtection = 'C';
 
   dataState: DataChannelState = 'none';
   listener: PassiveListener | undefined = undefined;
@@ -142,6 +160,14 @@ export class Session {
     this.maxLineLength = options.maxLineLength;
     this.base = effectiveConfig(options.config);
     this.cfg = this.base;
+    // Implicit FTPS: the connection is protected before the first byte.
+    this.protection = this.control.secure ? 'secure' : 'plain';
+    this.controlTls = this.control.secure ? this.control.tls : undefined;
+  }
+
+  /** FTPS is configured and the control channel can be (or already is) protected. */
+  get tlsOffered(): boolean {
+    return this.cfg.tls !== undefined && (this.control.secure || this.control.upgradeTls !== undefined);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -206,11 +232,11 @@ export class Session {
   }
 
   /** Flush, close the control connection and release everything. */
-  shutdown(reason: 'quit' | 'timeout' | 'login-attempts' | 'queue-overflow' | 'host'): void {
+  shutdown(reason: 'quit' | 'timeout' | 'login-attempts' | 'queue-overflow' | 'host' | 'tls'): void {
     this.finish(reason, true);
   }
 
-  private finish(reason: 'quit' | 'timeout' | 'login-attempts' | 'queue-overflow' | 'host' | 'peer', closeControl: boolean): void {
+  private finish(reason: 'quit' | 'timeout' | 'login-attempts' | 'queue-overflow' | 'host' | 'tls' | 'peer', closeControl: boolean): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (closeControl) {
@@ -261,11 +287,54 @@ export class Session {
       this.decoder =
         this.maxLineLength === undefined ? new CommandDecoder() : new CommandDecoder({ maxLineLength: this.maxLineLength });
     }
-    const events = this.decoder.push(chunk);
+    const decoder = this.decoder;
+    const events = decoder.push(chunk);
     for (let i = 0; i < events.length && !this.isClosed; i++) {
       this.intake(events[i] as CommandEvent);
+      if (this.decoder !== decoder) {
+        // AUTH/CCC switched the channel's protection: the rest of this chunk was sent
+        // before the switch and must not run (RFC 4217 §4).
+        this.discarded += events.length - i - 1;
+        break;
+      }
     }
     this.flush();
+  }
+
+  /** Lines dropped by the last {@link discardPlaintext}, counted until the switch completes. */
+  private discarded = 0;
+
+  /**
+   * The protection of the control connection changes now (AUTH after its 234, CCC after
+   * its 200): drop every command received before the switch — queued lines, the rest
+   * of the chunk being handled, a partial line — so none of them runs under the new
+   * protection. Reports what was dropped.
+   */
+  discardPlaintext(verb: 'AUTH' | 'CCC'): void {
+    const queued = this.queue?.length ?? 0;
+    // Emptied in place too: drain() may be iterating this very array.
+    if (this.queue !== undefined) this.queue.length = 0;
+    this.queue = undefined;
+    this.decoder = undefined;
+    this.discarded = queued;
+    // The receive() loop adds the rest of its chunk synchronously, after the handler returns.
+    const report = (): void => {
+      const n = this.discarded;
+      this.discarded = 0;
+      if (n === 0) return;
+      this.emit?.({
+        type: 'tls',
+        level: 'warn',
+        message: `discarded ${n} command${n === 1 ? '' : 's'} sent with ${verb} before the ${verb === 'AUTH' ? 'TLS handshake' : 'end of TLS'}`,
+        channel: 'control',
+        outcome: 'discarded',
+        protocol: undefined,
+        cipher: undefined,
+        resumed: undefined,
+        verb,
+      });
+    };
+    void Promise.resolve().then(report);
   }
 
   private intake(event: CommandEvent): void {
@@ -364,10 +433,11 @@ export class Session {
     // A pending RNFR only survives until the next command (RFC 959 §4.1.3).
     const renameFrom = this.renameFrom;
     this.renameFrom = undefined;
-    if (handler === undefined) {
+    if (handler === undefined || (handler.tls === true && !this.tlsOffered)) {
       this.reply(502, `${rawVerb} command not implemented`);
       return;
     }
+    if (tlsRefused(this, verb, arg, handler.transfer === true)) return;
     if (spec.needsLogin && this.state !== 'loggedIn') {
       this.reply(530, 'Please login with USER and PASS');
       return;
@@ -460,7 +530,8 @@ export class Session {
 
   /** Does this session implement `verb` (a canonical catalogue verb)? */
   implemented(verb: string): boolean {
-    return HANDLERS[verb] !== undefined;
+    const handler = HANDLERS[verb];
+    return handler !== undefined && (handler.tls !== true || this.tlsOffered);
   }
 
   /** HOST switched the virtual host: its configuration becomes the pre-login one. */
@@ -497,10 +568,16 @@ export class Session {
 
   /**
    * Open the data connection of `t`: accept on the passive listener (rejecting
-   * strangers, §7.3) or connect to the PORT/EPRT address. Returns the connection, a
-   * reply text for 425, or undefined when the transfer was aborted meanwhile.
+   * strangers, §7.3) or connect to the PORT/EPRT address. Returns the connection, the
+   * reply to send instead (425), or undefined when the transfer was aborted meanwhile.
+   * Under PROT P the connection is protected later, by {@link startData}.
    */
-  async openData(t: Transfer): Promise<DataConnection | { error: string } | undefined> {
+  async openData(t: Transfer): Promise<DataConnection | DataFailure | undefined> {
+    const r = await this.connectData(t);
+    return r !== undefined && 'error' in r ? { code: 425, text: `Unable to build data connection: ${r.error}` } : r;
+  }
+
+  private async connectData(t: Transfer): Promise<DataConnection | { error: string } | undefined> {
     t.phase = 'connecting';
     if (this.dataState === 'passive' && this.listener !== undefined) {
       const listener = this.listener;
@@ -612,6 +689,86 @@ export class Session {
     t.phase = 'flowing';
     this.reply(150, text);
     this.flush();
+  }
+
+  /**
+   * The data connection is open: send the `150`, then, under PROT P, run its TLS
+   * handshake (after the 150, as ProFTPD's pr_data_open and vsftpd do: clients such as
+   * curl start TLS on the data connection only once they have the 150). Returns the
+   * connection to transfer on, or undefined when the transfer ends here (the failure
+   * reply is queued, or the transfer was aborted).
+   */
+  async startData(t: Transfer, conn: DataConnection, text: string): Promise<DataConnection | undefined> {
+    this.preliminary(t, text);
+    if (t.aborted !== undefined) {
+      conn.destroy();
+      return undefined;
+    }
+    if (this.prot !== 'P') return conn;
+    const failure = (code: number, reply: string, outcome: 'failed' | 'not-resumed', message: string, result?: SecureDataResult): undefined => {
+      this.emit?.({
+        type: 'tls',
+        level: 'warn',
+        message,
+        channel: 'data',
+        outcome,
+        protocol: result?.ok === true ? result.info.protocol : undefined,
+        cipher: result?.ok === true ? result.info.cipher : undefined,
+        resumed: result?.ok === true ? result.resumed : undefined,
+        verb: t.verb,
+      });
+      this.transferReply(t, code, reply);
+      return undefined;
+    };
+    const secure = this.dataPorts.secure;
+    const control = this.controlTls;
+    if (secure === undefined || control === undefined) {
+      conn.destroy();
+      return failure(522, 'Data connection must be protected: TLS is not available', 'failed', 'unable to protect the data connection: no TLS session');
+    }
+    let result: SecureDataResult;
+    try {
+      result = await secure.call(this.dataPorts, conn, { control });
+    } catch (error) {
+      result = { ok: false, reason: 'handshake', message: error instanceof Error ? error.message : String(error) };
+    }
+    if (t.aborted !== undefined) {
+      if (result.ok) result.connection.destroy();
+      else conn.destroy();
+      return undefined;
+    }
+    if (!result.ok) {
+      conn.destroy();
+      return failure(
+        522,
+        `Data connection must be protected: TLS negotiation failed (${result.message})`,
+        'failed',
+        `unable to open data connection: TLS negotiation failed (${result.message})`,
+      );
+    }
+    t.conn = result.connection;
+    if (!result.resumed && this.cfg.tls?.requireSessionReuse !== false) {
+      result.connection.destroy();
+      return failure(
+        425,
+        "Unable to build data connection: TLS session of the control connection not resumed (the operator can relax this with TLSOptions NoSessionReuseRequired)",
+        'not-resumed',
+        'client did not reuse SSL session, rejecting data connection (see the NoSessionReuseRequired TLSOptions parameter)',
+        result,
+      );
+    }
+    this.emit?.({
+      type: 'tls',
+      level: 'debug',
+      message: `${result.info.protocol} data connection accepted, using cipher ${result.info.cipher}${result.resumed ? ' (session resumed)' : ''}`,
+      channel: 'data',
+      outcome: 'established',
+      protocol: result.info.protocol,
+      cipher: result.info.cipher,
+      resumed: result.resumed,
+      verb: t.verb,
+    });
+    return result.connection;
   }
 
   /** Cut the transfer short; its handler then ends quietly. */

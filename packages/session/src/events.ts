@@ -33,7 +33,7 @@ export type SessionEvent =
       type: 'close';
       level: 'info';
       message: string;
-      reason: 'quit' | 'peer' | 'timeout' | 'login-attempts' | 'queue-overflow' | 'host';
+      reason: 'quit' | 'peer' | 'timeout' | 'login-attempts' | 'queue-overflow' | 'host' | 'tls';
     }
   | { type: 'login'; level: 'info'; message: string; user: string; anonymous: boolean }
   | {
@@ -41,7 +41,7 @@ export type SessionEvent =
       level: 'notice';
       message: string;
       user: string;
-      reason: 'password' | 'limit' | 'max-attempts' | 'error';
+      reason: 'password' | 'limit' | 'max-attempts' | 'error' | 'tls';
       attempts: number;
     }
   | { type: 'denied'; level: 'debug'; message: string; verb: string; argument: string | undefined; path: string }
@@ -101,6 +101,25 @@ export type SessionEvent =
       seconds: number;
       /** Extra lines ProFTPD logs before the message (TimeoutNoTransfer in passive mode). */
       notices: readonly string[];
+    }
+  | {
+      /**
+       * FTPS (RFC 4217): `established` — a TLS handshake completed (control, or a data
+       * connection under PROT P, with `resumed`); `failed` — a handshake failed;
+       * `not-resumed` — a data connection did not resume the control session and was
+       * refused; `refused` — a command refused by TLSRequired (`verb`); `discarded` —
+       * plaintext sent after AUTH TLS was dropped; `cleared` — CCC ended TLS on the
+       * control connection.
+       */
+      type: 'tls';
+      level: 'debug' | 'info' | 'notice' | 'warn';
+      message: string;
+      channel: 'control' | 'data';
+      outcome: 'established' | 'failed' | 'not-resumed' | 'refused' | 'discarded' | 'cleared';
+      protocol: string | undefined;
+      cipher: string | undefined;
+      resumed: boolean | undefined;
+      verb: string | undefined;
     }
   | { type: 'log'; level: SessionEventLevel; message: string }
   | { type: 'error'; level: 'error'; message: string; error: unknown; verb: string | undefined };

@@ -3,8 +3,10 @@
  * `@ftpkit/session`: the FTP server protocol of one control connection, sans-IO. Login,
  * navigation, listings (LIST/NLST/MLSD/MLST), transfers with REST and TYPE A, FEAT/OPTS/
  * HELP/STAT/SITE, PASV/EPSV/PORT/EPRT through a passive-port allocator and a masquerade
- * resolver, AllowForeignAddress and the passive-peer check, `<Limit>`, timeouts, and
- * ABOR/STAT/QUIT during transfers — with ProFTPD's replies and log lines. It talks to
+ * resolver, AllowForeignAddress and the passive-peer check, `<Limit>`, timeouts,
+ * ABOR/STAT/QUIT during transfers, and FTPS (AUTH TLS, PBSZ, PROT, CCC, TLSRequired,
+ * data connections bound to the control connection's TLS session) — with ProFTPD's
+ * replies and log lines. It talks to
  * the world only through the ports in `ports.ts`; `@ftpkit/session/node` provides real
  * sockets, a chrooted file system and `createFtpServer`.
  *
@@ -29,11 +31,14 @@ export type { FtpSessionOptions } from './session.js';
 export { DEFAULT_TIMEOUTS, effectiveConfig } from './config.js';
 export type {
   EffectiveConfig,
+  EffectiveTlsConfig,
   LimitChecker,
   LimitContext,
   LimitDecision,
   SessionConfig,
   SessionTimeouts,
+  SessionTlsConfig,
+  TlsRequirement,
 } from './config.js';
 export type {
   SessionEvent,
@@ -57,7 +62,11 @@ export type {
   PassiveListener,
   PassiveResult,
   PortError,
+  SecureDataRequest,
+  SecureDataResult,
   TimerHandle,
+  TlsInfo,
+  TlsUpgradeResult,
 } from './ports.js';
 export { errorCode, fileErrorReply, portError, strerror, transferErrorReply } from './errors.js';
 export type { ReplySpec, TransferFailureSide } from './errors.js';
@@ -84,7 +93,18 @@ export {
   LOGIN_MACHINE,
   LOGIN_REFUSALS,
   MAX_QUEUED_COMMANDS,
+  PROTECTION_MACHINE,
   TRANSFER_PHASES,
   loginTransition,
+  protectionTransition,
 } from './states.js';
-export type { DataChannelInput, DataChannelState, LoginInput, LoginState, TransferPhase } from './states.js';
+export type {
+  DataChannelInput,
+  DataChannelState,
+  DataProtection,
+  LoginInput,
+  LoginState,
+  ProtectionInput,
+  ProtectionState,
+  TransferPhase,
+} from './states.js';

@@ -45,8 +45,14 @@ export interface ControlChannel {
   /** The client's address (after PROXY protocol, the real client's). */
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** True once the control connection is protected by TLS. */
+  /** True once the control connection is protected by TLS (after AUTH TLS, or implicit FTPS). */
   readonly secure: boolean;
+  /**
+   * The control connection's TLS session while {@link secure}: what the core hands to
+   * {@link DataChannelFactory.secure} so a protected data connection can be tied to it.
+   * Opaque to the core apart from the fields of {@link TlsInfo}.
+   */
+  readonly tls?: TlsInfo | undefined;
   /**
    * The address the client connected to when a PROXY-protocol proxy sits in front (its
    * destination address); optional. The masquerade resolver prefers it.
@@ -56,7 +62,48 @@ export interface ControlChannel {
   write(data: string | Uint8Array): void;
   /** Flush what was written, then close the connection. */
   close(): void;
+  /**
+   * Start TLS as the server on this connection (AUTH TLS, RFC 4217 §4). The core calls
+   * it after the `234` reply was written, and feeds no more plaintext: bytes already
+   * received after the AUTH command are discarded (RFC 4217 §4, command injection).
+   * While the handshake runs, bytes from the peer belong to TLS, not to `receive()`.
+   * Resolves when the handshake finished; without this method AUTH gets `431`.
+   */
+  upgradeTls?(): Promise<TlsUpgradeResult>;
+  /**
+   * End TLS on the control connection and go on in plaintext (CCC, RFC 4217 §6): called
+   * after the `200` reply was written. Optional: without it CCC is refused with `534`.
+   */
+  clearTls?(): Promise<TlsUpgradeResult>;
 }
+
+/** What the core knows of a TLS session (control or data connection). */
+export interface TlsInfo {
+  /** Negotiated protocol, e.g. `TLSv1.3`. */
+  readonly protocol: string;
+  /** Negotiated cipher suite, e.g. `TLS_AES_256_GCM_SHA384`. */
+  readonly cipher: string;
+  /** The server name the client asked for (SNI), if any; HOST is checked against it. */
+  readonly servername?: string | undefined;
+}
+
+/** Outcome of a control-connection TLS handshake (or of leaving TLS). */
+export type TlsUpgradeResult = { ok: true; info: TlsInfo } | { ok: false; message: string };
+
+/** What {@link DataChannelFactory.secure} needs to protect one data connection (PROT P). */
+export interface SecureDataRequest {
+  /** The control connection's TLS session ({@link ControlChannel.tls}); the data session should resume it. */
+  readonly control: TlsInfo;
+}
+
+/**
+ * Outcome of protecting a data connection. `resumed` says whether the data connection's
+ * TLS session resumed the control connection's session (not merely any session): the
+ * core refuses the connection when it did not and session reuse is required.
+ */
+export type SecureDataResult =
+  | { ok: true; connection: DataConnection; info: TlsInfo; resumed: boolean }
+  | { ok: false; reason: 'handshake' | 'timeout' | 'closed'; message: string };
 
 /** One data connection (passive accepted or active connected). */
 export interface DataConnection {
@@ -132,6 +179,13 @@ export interface DataChannelFactory {
   }): Promise<PassiveResult>;
   /** Connect to the client for an active transfer (PORT/EPRT), from `localAddress`. */
   connect(request: { host: string; port: number; localAddress: string }): Promise<ActiveResult>;
+  /**
+   * PROT P (RFC 4217 §9): run the TLS server handshake on an accepted or connected data
+   * connection and resolve the protected connection. The core calls it after the peer
+   * check and before `150`; `connection` is not used afterwards (destroy it on failure).
+   * Optional: without it `PROT P` is refused with `534` and data stays in the clear.
+   */
+  secure?(connection: DataConnection, request: SecureDataRequest): Promise<SecureDataResult>;
 }
 
 /** What a file system reports about one entry. Times are milliseconds since the epoch. */

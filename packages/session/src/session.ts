@@ -24,8 +24,8 @@ export interface FtpSessionOptions {
 }
 
 /**
- * The FTP protocol of one control connection (RFC 959, RFC 2228-free subset, RFC 2389,
- * RFC 2428, RFC 2640, RFC 3659, RFC 7151), sans-IO: bytes in through {@link receive},
+ * The FTP protocol of one control connection (RFC 959, RFC 2389, RFC 2428, RFC 2640,
+ * RFC 3659, RFC 7151, and FTPS: RFC 4217 on RFC 2228), sans-IO: bytes in through {@link receive},
  * replies out through `control.write`, everything else through the injected ports.
  *
  * @example

@@ -24,6 +24,16 @@
  *    them with `450 <CMD>: data transfer in progress` instead; queueing keeps pipelining
  *    clients working and replies in order).
  *
+ * 4. **Protection** (RFC 4217): the control connection is `plain` → AUTH TLS →
+ *    `handshake` (the `234` is out; the port runs TLS; plaintext received after AUTH is
+ *    discarded) → `secure`, or `closed` when the handshake fails. Implicit FTPS starts
+ *    `secure`. CCC (when allowed) leaves `secure` for `cleared`, which accepts no second
+ *    AUTH. Data protection is a separate level, `C` (clear, the default) or `P`
+ *    (private), set by PROT after PBSZ on a secure control connection; AUTH SSL (and
+ *    TLS-P) sets it to `P` at once, as ProFTPD does. Under `P` every data connection
+ *    runs a TLS handshake (which must resume the control session unless relaxed)
+ *    before the `150`.
+ *
  * Commands are otherwise processed strictly in order: every complete line of a received
  * chunk runs synchronously unless it needs IO (a port call); then the following lines
  * wait in the queue until it finishes. Replies produced while handling one chunk leave in
@@ -110,3 +120,24 @@ export const DURING_TRANSFER: Readonly<Record<string, 'now' | 'first'>> = {
 
 /** At most this many commands wait for a running transfer; more closes the session (421). */
 export const MAX_QUEUED_COMMANDS = 64;
+
+export type ProtectionState = 'plain' | 'handshake' | 'secure' | 'cleared' | 'closed';
+
+export type ProtectionInput = 'AUTH' | 'HANDSHAKE_OK' | 'HANDSHAKE_FAILED' | 'CCC';
+
+/** Control-connection protection transitions (RFC 4217 §4, §6). A missing entry means "refused". */
+export const PROTECTION_MACHINE: Readonly<Record<ProtectionState, Readonly<Partial<Record<ProtectionInput, ProtectionState>>>>> = {
+  plain: { AUTH: 'handshake' },
+  handshake: { HANDSHAKE_OK: 'secure', HANDSHAKE_FAILED: 'closed' },
+  secure: { CCC: 'cleared' },
+  cleared: {},
+  closed: {},
+};
+
+/** Next protection state, or undefined when the input is refused in `state`. */
+export function protectionTransition(state: ProtectionState, input: ProtectionInput): ProtectionState | undefined {
+  return PROTECTION_MACHINE[state][input];
+}
+
+/** Data protection level (RFC 2228 §3 PROT): clear or private. */
+export type DataProtection = 'C' | 'P';

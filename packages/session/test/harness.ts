@@ -560,6 +560,10 @@ export class TestAuth implements Authenticator {
 
 export interface HarnessOptions {
   config?: SessionConfig;
+  /** A control channel of the test's own (e.g. one that can start TLS). */
+  control?: RecordingControl;
+  /** Data channels of the test's own (e.g. ones that can protect connections). */
+  data?: FakeData;
   remoteAddress?: string;
   localAddress?: string;
   users?: Record<string, TestUser>;
@@ -570,14 +574,15 @@ export interface HarnessOptions {
 export class Harness {
   readonly clock = new ManualClock();
   readonly fs = new MemoryFs(this.clock);
-  readonly data = new FakeData();
+  readonly data: FakeData;
   readonly control: RecordingControl;
   readonly auth: TestAuth;
   readonly events: SessionEvent[] = [];
   readonly session: FtpSession;
 
   constructor(options: HarnessOptions = {}) {
-    this.control = new RecordingControl(options.remoteAddress ?? '127.0.0.1', options.localAddress ?? '127.0.0.1');
+    this.control = options.control ?? new RecordingControl(options.remoteAddress ?? '127.0.0.1', options.localAddress ?? '127.0.0.1');
+    this.data = options.data ?? new FakeData();
     this.auth = new TestAuth(
       options.users ?? {
         ftptest: { password: 'secret' },

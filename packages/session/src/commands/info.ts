@@ -51,6 +51,8 @@ export function feat(s: Session): void {
     else if (spec.feat !== 'UTF8' || s.cfg.useUtf8) lines.add(spec.feat);
   }
   lines.add('TVFS'); // RFC 3659 §6: virtual paths are '/'-separated from one root.
+  // RFC 4217 §6: CCC is announced only where it is accepted.
+  if (s.implemented('CCC') && s.cfg.tls?.allowCcc === true && s.control.clearTls !== undefined) lines.add('CCC');
   s.reply(211, ['Features:', ...[...lines].sort(), 'End']);
 }
 
@@ -191,6 +193,13 @@ export function host(s: Session, c: Cmd): void {
     s.reply(504, `${arg}: Permission denied`);
     return;
   }
+  // After AUTH (or on implicit FTPS) the TLS server name chose the host (RFC 7151 §3.2):
+  // without SNI, HOST comes too late; with it, only that name is accepted.
+  const sni = s.protection === 'plain' ? undefined : (s.controlTls?.servername ?? null);
+  if (sni === null) {
+    s.reply(503, 'Bad sequence of commands');
+    return;
+  }
   const parsed = parseHostArg(arg);
   if (!parsed.ok) {
     // ProFTPD names the IPv6 case separately (UseIPv6 on).
@@ -211,7 +220,7 @@ export function host(s: Session, c: Cmd): void {
     s.reply(220, 'HOST command successful');
     return;
   }
-  const config = s.base.source.onHost?.(name);
+  const config = sni !== undefined && sni.toLowerCase() !== name.toLowerCase() ? undefined : s.base.source.onHost?.(name);
   if (config === undefined) {
     s.reply(504, `${arg}: Unknown hostname provided`);
     return;

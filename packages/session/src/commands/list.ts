@@ -70,13 +70,14 @@ async function* linesSource(lines: readonly string[], t: Transfer, s: Session): 
 /** Send `lines` (each already CRLF-terminated) on the data connection: 150 … 226. */
 async function sendListing(s: Session, t: Transfer, lines: readonly string[], what: string): Promise<void> {
   try {
-    const conn = await s.openData(t);
-    if (conn === undefined) return;
-    if ('error' in conn) {
-      s.transferReply(t, 425, `Unable to build data connection: ${conn.error}`);
+    const opened = await s.openData(t);
+    if (opened === undefined) return;
+    if ('code' in opened) {
+      s.transferReply(t, opened.code, opened.text);
       return;
     }
-    s.preliminary(t, `Opening ${s.ascii ? 'ASCII' : 'BINARY'} mode data connection for ${what}`);
+    const conn = await s.startData(t, opened, `Opening ${s.ascii ? 'ASCII' : 'BINARY'} mode data connection for ${what}`);
+    if (conn === undefined) return;
     try {
       await conn.send(linesSource(lines, t, s));
     } catch {

@@ -7,6 +7,7 @@ import { DEFAULT_MLST_FACTS } from '../listing.js';
 import { resolvePath } from '../path.js';
 import type { AuthenticatedUser } from '../ports.js';
 import { LOGIN_REFUSALS, loginTransition } from '../states.js';
+import { tlsLoginRefused } from './security.js';
 import type { Cmd } from './table.js';
 
 /** Reply with the state's refusal for USER/PASS; true when refused. */
@@ -33,7 +34,7 @@ export async function pass(s: Session, c: Cmd): Promise<void> {
   if (refused(s, 'PASS')) return;
   const name = s.userName ?? '';
   let account: AuthenticatedUser | undefined;
-  let failure: 'password' | 'limit' | 'error' = 'password';
+  let failure: 'password' | 'limit' | 'error' | 'tls' = 'password';
   try {
     account = await s.authenticator.authenticate({
       user: name,
@@ -46,6 +47,11 @@ export async function pass(s: Session, c: Cmd): Promise<void> {
     s.emit?.({ type: 'error', level: 'error', message: `authentication of ${name} failed`, error, verb: 'PASS' });
   }
   if (s.isClosed) return;
+  if (account !== undefined && tlsLoginRefused(s, account.anonymous)) {
+    // Exempt as an anonymous USER name, but the account is not anonymous (TLSRequired).
+    account = undefined;
+    failure = 'tls';
+  }
   if (account !== undefined) {
     // mod_ifsession: <IfUser>/<IfGroup> layers apply after a successful PASS (§4.2).
     const layered = s.base.source.onLogin?.(account);
@@ -87,17 +93,21 @@ export async function pass(s: Session, c: Cmd): Promise<void> {
   else s.reply(230, `User ${name} logged in`);
 }
 
-function loginFailed(s: Session, name: string, reason: 'password' | 'limit' | 'error'): void {
+const FAILURE_TEXT: Readonly<Record<'password' | 'limit' | 'error' | 'tls', string>> = {
+  password: 'Incorrect password',
+  error: 'Incorrect password',
+  limit: 'Limit access denies login',
+  tls: 'SSL/TLS required on the control channel',
+};
+
+function loginFailed(s: Session, name: string, reason: 'password' | 'limit' | 'error' | 'tls'): void {
   s.failedLogins++;
   const max = s.cfg.maxLoginAttempts;
   const last = s.failedLogins >= max;
   s.emit?.({
     type: 'login-failed',
     level: 'notice',
-    message:
-      reason === 'limit'
-        ? `USER ${name} (Login failed): Limit access denies login`
-        : `USER ${name} (Login failed): Incorrect password`,
+    message: `USER ${name} (Login failed): ${FAILURE_TEXT[reason]}`,
     user: name,
     reason,
     attempts: s.failedLogins,

@@ -3,7 +3,8 @@
  * session implements, its handler and how the generic checks treat it. A verb the
  * catalogue knows but this table lacks is answered `502 <VERB> command not implemented`.
  *
- * Generic checks, in ProFTPD's order (reference §3.1-§3.4): login (530), EPSV ALL (500,
+ * Generic checks, in ProFTPD's order (reference §3.1-§3.4): TLSRequired (550/522, before
+ * everything else as mod_tls's PRE_CMD handler), login (530), EPSV ALL (500,
  * PASV/PORT/EPRT only), argument count (501), path normalisation (501 for NUL),
  * `<Limit>` (§6.4 reply form per handler), read-only users (550), then the handler.
  */
@@ -13,6 +14,7 @@ import { eprt, epsv, pasv, port } from './data.js';
 import { allo, clnt, feat, help, host, noop, opts, site, stat, syst } from './info.js';
 import { acct, pass, quit, rein, user } from './login.js';
 import { list, mlsd, mlst, nlst } from './list.js';
+import { auth, ccc, pbsz, prot } from './security.js';
 import { cdup, cwd, dele, mdtm, mfmt, mkd, pwd, rmd, rnfr, rnto, size } from './nav.js';
 import { abor, appe, mode, rest, retr, stor, stou, stru, type } from './transfer.js';
 
@@ -47,6 +49,10 @@ export interface CommandHandler {
   readonly epsvAll?: boolean;
   /** Not checked against `<Limit>` by the dispatcher (login sequence, QUIT, ABOR; or checked inside). */
   readonly noLimit?: boolean;
+  /** FTPS command: `502` unless TLS is offered (SessionConfig.tls and a TLS-capable control channel). */
+  readonly tls?: boolean;
+  /** Opens a data connection: TLSRequired on data refuses it under PROT C (`522`). */
+  readonly transfer?: boolean;
 }
 
 export const HANDLERS: Readonly<Record<string, CommandHandler>> = {
@@ -67,10 +73,10 @@ export const HANDLERS: Readonly<Record<string, CommandHandler>> = {
   STRU: { run: stru },
   MODE: { run: mode },
   // RFC 959 §4.1.3 service commands, RFC 3659
-  RETR: { run: retr, path: true },
-  STOR: { run: stor, path: true, write: true },
-  STOU: { run: stou, path: true, write: true },
-  APPE: { run: appe, path: true, write: true },
+  RETR: { run: retr, transfer: true, path: true },
+  STOR: { run: stor, transfer: true, path: true, write: true },
+  STOU: { run: stou, transfer: true, path: true, write: true },
+  APPE: { run: appe, transfer: true, path: true, write: true },
   ALLO: { run: allo },
   REST: { run: rest },
   RNFR: { run: rnfr, path: true, write: true },
@@ -80,9 +86,9 @@ export const HANDLERS: Readonly<Record<string, CommandHandler>> = {
   RMD: { run: rmd, path: true, write: true, denied: 'eacces' },
   MKD: { run: mkd, path: true, write: true, denied: 'eacces' },
   PWD: { run: pwd, denied: 'eacces' },
-  LIST: { run: list },
-  NLST: { run: nlst },
-  MLSD: { run: mlsd, path: true },
+  LIST: { run: list, transfer: true },
+  NLST: { run: nlst, transfer: true },
+  MLSD: { run: mlsd, transfer: true, path: true },
   MLST: { run: mlst, path: true },
   SIZE: { run: size, path: true },
   MDTM: { run: mdtm, path: true },
@@ -96,4 +102,9 @@ export const HANDLERS: Readonly<Record<string, CommandHandler>> = {
   OPTS: { run: opts },
   HOST: { run: host, noLimit: true }, // before login: <Limit HOST> checked inside
   CLNT: { run: clnt },
+  // RFC 2228 §3 security extensions, RFC 4217 (FTPS)
+  AUTH: { run: auth, tls: true, noLimit: true },
+  PBSZ: { run: pbsz, tls: true },
+  PROT: { run: prot, tls: true },
+  CCC: { run: ccc, tls: true },
 };

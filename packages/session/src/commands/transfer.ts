@@ -201,15 +201,19 @@ export async function retr(s: Session, c: Cmd): Promise<void> {
     }
     t.size = size;
     if (t.aborted !== undefined) return;
-    const conn = await s.openData(t);
-    if (conn === undefined) return;
-    if ('error' in conn) {
+    const opened = await s.openData(t);
+    if (opened === undefined) return;
+    if ('code' in opened) {
       reason = 'connect-failed';
-      s.transferReply(t, 425, `Unable to build data connection: ${conn.error}`);
+      s.transferReply(t, opened.code, opened.text);
       return;
     }
     startEvent(s, t);
-    s.preliminary(t, `Opening ${modeName(s)} mode data connection for ${arg} (${size - t.offset} bytes)`);
+    const conn = await s.startData(t, opened, `Opening ${modeName(s)} mode data connection for ${arg} (${size - t.offset} bytes)`);
+    if (conn === undefined) {
+      reason = 'connect-failed';
+      return;
+    }
     const sending = source;
     source = undefined; // send() owns it now
     try {
@@ -317,19 +321,24 @@ async function store(s: Session, c: Cmd, verb: 'STOR' | 'APPE' | 'STOU'): Promis
       await discard(sink);
       return;
     }
-    const conn = await s.openData(t);
-    if (conn === undefined) {
+    const opened = await s.openData(t);
+    if (opened === undefined) {
       await discard(sink);
       return;
     }
-    if ('error' in conn) {
+    if ('code' in opened) {
       reason = 'connect-failed';
       await discard(sink);
-      s.transferReply(t, 425, `Unable to build data connection: ${conn.error}`);
+      s.transferReply(t, opened.code, opened.text);
       return;
     }
     startEvent(s, t);
-    s.preliminary(t, verb === 'STOU' ? `FILE: ${baseName(t.path)}` : `Opening ${modeName(s)} mode data connection for ${arg}`);
+    const conn = await s.startData(t, opened, verb === 'STOU' ? `FILE: ${baseName(t.path)}` : `Opening ${modeName(s)} mode data connection for ${arg}`);
+    if (conn === undefined) {
+      reason = 'connect-failed';
+      await discard(sink);
+      return;
+    }
     const convert = s.ascii ? new FromCrlf() : undefined;
     const tracked = trackSink(s, t, sink, convert);
     try {
