@@ -103,5 +103,44 @@ out.events = [...new Set(events)];
 foreign.l.close();
 smtp.l.close();
 await server.close();
+
+// IPv4 and IPv6 listeners; over IPv6, EPSV binds the IPv6 local address and PASV is 522.
+const dual = createFtpServer({ listen: [{ host: '127.0.0.1', port: 0 }, { host: '::1', port: 0 }], anonymous: true, root });
+out.dual = (await dual.listen()).map((b) => b.family);
+const v6port = dual.addresses()[1].port;
+const v6 = await new Promise((resolve) => {
+  const s = net.connect(v6port, '::1');
+  let text = '';
+  const step = (want, then) => {
+    const check = () => {
+      if (!text.includes(want)) return false;
+      s.off('data', check);
+      then();
+      return true;
+    };
+    if (!check()) s.on('data', check);
+  };
+  s.on('data', (d) => (text += d));
+  step('220 ', () => {
+    s.write('USER anonymous\r\nPASS x\r\nPASV\r\nEPSV\r\n');
+    step('229 ', async () => {
+      const p = Number(/\(\|\|\|(\d+)\|\)/.exec(text)[1]);
+      const d = net.connect(p, '::1');
+      let remote;
+      d.once('connect', () => (remote = d.remoteAddress));
+      const got = [];
+      d.on('data', (x) => got.push(x));
+      d.on('end', () => {
+        step('226 ', () => {
+          s.end('QUIT\r\n');
+          resolve({ pasv: /^522 /m.test(text), remote, bytesOk: Buffer.concat(got).equals(payload) });
+        });
+      });
+      s.write('TYPE I\r\nRETR file.bin\r\n');
+    });
+  });
+});
+out.v6 = v6;
+await dual.close();
 rmSync(root, { recursive: true, force: true });
 console.log(JSON.stringify(out));

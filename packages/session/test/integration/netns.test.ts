@@ -11,7 +11,7 @@ const usable = spawnSync('unshare', ['-rn', 'ip', 'link', 'set', 'lo', 'up']).st
 
 describe('in a private network namespace', () => {
   it.skipIf(process.env.CI !== 'true' && (!usable || !existsSync(dist)))(
-    'a stranger first on the passive port is rejected and the client gets its data; PORT/EPRT to a foreign address or port 25 never connect',
+    'a stranger first on the passive port is rejected and the client gets its data; PORT/EPRT to a foreign address or port 25 never connect; IPv6 listeners',
     () => {
       const r = spawnSync('unshare', ['-rn', 'sh', '-c', 'ip link set lo up && exec "$0" "$1"', process.execPath, script], {
         encoding: 'utf8',
@@ -33,6 +33,8 @@ describe('in a private network namespace', () => {
         foreignConnections: 0,
         smtpConnections: 0,
         quit: expect.stringMatching(/^221 /),
+        dual: ['IPv4', 'IPv6'],
+        v6: { pasv: true, remote: '::1', bytesOk: true },
       });
       expect(out.events).toContain('passive-rejected');
       expect(out.events).toContain('port-refused');
