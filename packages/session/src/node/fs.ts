@@ -429,9 +429,11 @@ export class FileSink implements ByteSink {
     }
   }
 
+  /** Closes the file; `remove` deletes it, otherwise what was received is flushed first (a partial kept for resume). */
   async #discard(remove: boolean): Promise<void> {
     const p = this.#plan;
-    this.writable.destroy();
+    if (remove) this.writable.destroy();
+    else await this.#flush().catch(() => undefined);
     await p.fh.close().catch(() => undefined);
     if (remove) await unlink(p.path).catch(() => undefined);
   }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -306,8 +306,8 @@ describe('localFileSystem: uploads with hidden stores', () => {
     const { root, fs } = setup();
     const a = await fs.write('/hello.txt', { mode: 'append', start: 0 });
     await upload(a, 'more\n');
-    expect(readFileSync(join(root, 'hello.txt'), 'utf8')).toBe('hello world\nmore\n');
     await a.end();
+    expect(readFileSync(join(root, 'hello.txt'), 'utf8')).toBe('hello world\nmore\n');
     const r = await fs.write('/hello.txt', { mode: 'offset', start: 6 });
     await upload(r, 'there\n');
     await r.end();
@@ -348,8 +348,7 @@ describe('localFileSystem: uploads in place', () => {
     const { root, fs } = setup({ hiddenStores: false });
     const sink = await fs.write('/partial', { mode: 'create', start: 0 });
     await upload(sink, 'half');
-    expect(readFileSync(join(root, 'partial'), 'utf8')).toBe('half');
-    await sink.abort();
+    await sink.abort(); // what was received is flushed, then kept
     expect(readFileSync(join(root, 'partial'), 'utf8')).toBe('half');
 
     const del = setup({ hiddenStores: false, deleteAbortedStores: true });
@@ -382,31 +381,33 @@ describe('localFileSystem: uploads in place', () => {
 });
 
 // ENOSPC needs a small file system: a tmpfs in a private mount namespace (unshare -rm),
-// driven through the built module in a child process.
-const distFs = fileURLToPath(new URL('../../dist/node/fs.js', import.meta.url));
+// where enospc-scenario.mjs drives the built module.
+const scenario = fileURLToPath(new URL('./enospc-scenario.mjs', import.meta.url));
+const dist = fileURLToPath(new URL('../../dist/node/index.js', import.meta.url));
 const canUnshare = spawnSync('unshare', ['-rm', 'true']).status === 0;
 
 describe('localFileSystem: a full disk', () => {
-  it.skipIf(process.env.CI !== 'true' && (!canUnshare || !existsSync(distFs)))('reports ENOSPC (not EIO) from write or end', () => {
-    const dir = tmp();
-    const script = `
-      const { localFileSystem } = await import(${JSON.stringify(distFs)});
-      const fs = localFileSystem({ root: ${JSON.stringify(dir)}, ownerNames: false });
-      const sink = await fs.write('/big', { mode: 'create', start: 0 });
-      let code = 'none';
-      try {
-        for (let i = 0; i < 64; i++) await sink.write(Buffer.alloc(65536, 1));
-        await sink.end();
-      } catch (e) { code = e.code; await sink.abort(); }
-      const left = (await import('node:fs')).readdirSync(${JSON.stringify(dir)});
-      console.log(JSON.stringify({ code, left }));
-    `;
-    const r = spawnSync(
-      'unshare',
-      ['-rm', 'sh', '-c', `mount -t tmpfs -o size=256k tmpfs "$1" && exec "$2" --input-type=module -e "$3"`, 'sh', dir, process.execPath, script],
-      { encoding: 'utf8' },
-    );
-    expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout)).toEqual({ code: 'ENOSPC', left: [] });
-  });
+  it.skipIf(process.env.CI !== 'true' && (!canUnshare || !existsSync(dist)))(
+    'reports ENOSPC (not EIO), the client gets 452, nothing is left behind',
+    { timeout: 20_000 },
+    async () => {
+      const dir = tmp();
+      // Asynchronous: a synchronous spawn would block this worker for the child's run.
+      const r = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          'unshare',
+          ['-rm', 'sh', '-c', 'mount -t tmpfs -o size=256k tmpfs "$1" && exec "$2" "$3" "$1"', 'sh', dir, process.execPath, scenario],
+          { encoding: 'utf8', timeout: 15_000 },
+          (_error, stdout, stderr) => resolve({ stdout, stderr }),
+        );
+      });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({
+        fsCode: 'ENOSPC',
+        fsLeft: [],
+        storReply: '452 Transfer aborted. No space left on device',
+        serverLeft: [],
+      });
+    },
+  );
 });
