@@ -21,7 +21,8 @@ import type { FtpkitConfig } from '@ftpkit/config';
 import { resolveVirtualHostNames } from '@ftpkit/config/node';
 import { masqueradingLine } from '@ftpkit/masquerade';
 import { FtpSession, type ControlChannel, type DataChannelFactory, type DataConnection, type SessionEvent } from '@ftpkit/session';
-import { SocketControlChannel, localFileSystem, nodeDataChannels, systemClock } from '@ftpkit/session/node';
+import { SocketControlChannel, localFileSystem, nodeDataChannels, systemClock, type ControlChannelOptions } from '@ftpkit/session/node';
+import { acceptProxied } from '@ftpkit/proxy-protocol/node';
 import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
@@ -70,6 +71,7 @@ class ServerControl implements ControlChannel {
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly proxiedDestination?: string;
   onWrite: ((text: string) => void) | undefined;
 
   constructor(private readonly inner: SocketControlChannel) {
@@ -79,6 +81,7 @@ class ServerControl implements ControlChannel {
     this.localPort = inner.localPort;
     this.remoteAddress = unmap(inner.remoteAddress);
     this.remotePort = inner.remotePort;
+    if (inner.proxiedDestination !== undefined) this.proxiedDestination = inner.proxiedDestination;
   }
 
   get secure(): boolean {
@@ -320,10 +323,33 @@ export class FtpkitServer {
       socket.destroy();
       return;
     }
+    const proxy = planner.proxyProtocolFor(unmap(socket.localAddress ?? ''), socket.localPort ?? 0);
+    if (proxy === undefined) {
+      this.startSession(socket, planner, {}, undefined);
+      return;
+    }
+    // ProxyProtocolEngine on: every connection starts with a PROXY v1/v2 header (mod_proxy_protocol).
+    void acceptProxied(socket, { trusted: ['0.0.0.0/0', '::/0'], timeoutMs: proxy.timeoutMs, required: true }).then((r) => {
+      if (!r.ok) {
+        this.logger.warn({ client: unmap(r.peerAddress ?? '') }, r.message);
+        return;
+      }
+      if (this.draining) {
+        socket.destroy();
+        return;
+      }
+      const options: ControlChannelOptions = r.proxied
+        ? { remote: { address: r.remoteAddress, port: r.remotePort }, proxiedDestination: unmap(r.localAddress) }
+        : {};
+      this.startSession(socket, this.planner ?? planner, options, r.rest);
+    });
+  }
+
+  private startSession(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions, rest: Uint8Array | undefined): void {
     const id = this.nextSessionId++;
-    const remote = unmap(socket.remoteAddress ?? '');
+    const control = new ServerControl(new SocketControlChannel(socket, options));
+    const remote = control.remoteAddress;
     const log = this.logger.child({ session: id, client: remote });
-    const control = new ServerControl(new SocketControlChannel(socket));
     const plan = planner.plan({ sessionId: id, localAddress: control.localAddress, localPort: control.localPort, remoteAddress: control.remoteAddress });
     if (!plan.ok) {
       log.info(plan.text);
@@ -366,6 +392,7 @@ export class FtpkitServer {
       }
     });
     socket.on('close', () => session.close());
+    if (rest !== undefined && rest.length > 0) queueMicrotask(() => session.receive(rest));
     void session.closed.then(() => {
       this.live.delete(id);
       this.table.remove(id);

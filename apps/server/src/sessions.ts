@@ -13,9 +13,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import {
+  DEFAULT_SETTINGS,
   checkLimit,
   findAnonymous,
   resolveSessionConfig,
+  selectServer,
   type EffectiveConfig,
   type FtpkitConfig,
   type LimitSection,
@@ -146,6 +148,20 @@ export class SessionPlanner {
     readonly generation: Generation,
     private readonly deps: SessionDeps,
   ) {}
+
+  /**
+   * ProxyProtocolEngine of the server a connection reaches (selected by the socket's
+   * local end, before any header is read): the header timeout, or undefined when off.
+   */
+  proxyProtocolFor(localAddress: string, localPort: number): { timeoutMs: number } | undefined {
+    const config = this.generation.config;
+    const r = selectServer(config, { localAddress, localPort });
+    if (!r.ok) return undefined;
+    const on = r.value.settings.proxyProtocolEngine ?? config.global.settings.proxyProtocolEngine ?? false;
+    if (!on) return undefined;
+    const seconds = r.value.settings.proxyProtocolTimeout ?? config.global.settings.proxyProtocolTimeout ?? DEFAULT_SETTINGS.proxyProtocolTimeout;
+    return { timeoutMs: seconds * 1000 };
+  }
 
   /** At connect. `ok: false` carries the reply to send before closing (500 no server). */
   plan(conn: ConnectionInfo): { ok: true; planned: PlannedSession } | { ok: false; code: number; text: string } {

@@ -132,3 +132,32 @@ describe('ftpkit probe against ftpkit serve', () => {
     expect(r.stdout).toContain('Nothing accepts connections');
   });
 });
+
+describe('ProxyProtocolEngine (behind a load balancer)', () => {
+  it('takes the client from the PROXY header (classes, logs); a connection without one is dropped', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const conf = loopbackConf(dir, port, `ProxyProtocolEngine on
+ProxyProtocolTimeout 1
+<Class internet>
+  From 203.0.113.0/24
+</Class>
+<IfClass internet>
+  MasqueradeAddress 198.51.100.1
+</IfClass>`);
+    const s = await serve(['--config', conf]);
+    const a = await RawFtp.connect(port);
+    a.socket.write(`PROXY TCP4 203.0.113.50 127.0.0.1 40000 ${port}\r\nUSER anonymous\r\n`);
+    expect((await a.read()).code).toBe(220);
+    expect((await a.read()).code).toBe(331);
+    expect((await a.cmd('PASS x@y')).code).toBe(230);
+    expect((await a.pasv()).host).toBe('198.51.100.1');
+    const opened = await s.waitFor(/^FTP session opened\.$/);
+    expect(opened['client']).toBe('203.0.113.50');
+    a.close();
+    const b = await RawFtp.connect(port);
+    await expect(b.read(3000)).rejects.toThrow('closed');
+    expect((await s.waitFor(/PROXY header/)).msg).toBe('no complete PROXY header from 127.0.0.1 within 1000 ms');
+    await s.stop();
+  });
+});

@@ -53,7 +53,8 @@ export function freePort(): Promise<number> {
 /** A block of `n` consecutive ports that were free a moment ago (for PassivePorts). */
 export async function freeRange(n: number): Promise<{ min: number; max: number; spec: string }> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const min = 20000 + Math.floor(Math.random() * 30000);
+    // Below the ephemeral range (32768+), so no client socket of the tests lands in it.
+    const min = 12000 + Math.floor(Math.random() * (32000 - 12000 - n));
     const ok = await Promise.all(
       Array.from({ length: n }, (_, i) =>
         new Promise<boolean>((resolve) => {
