@@ -66,7 +66,7 @@ function oddTree(dir: string): void {
   }
 }
 
-describe('curl', () => {
+describe('curl', { timeout: 30_000 }, () => {
   it.skipIf(missing('curl'))('downloads with PASV, EPSV and active mode, uploads, resumes, lists', async () => {
     const f = await server();
     const data = pattern(2_000_000, 21);
@@ -120,7 +120,7 @@ describe('curl', () => {
   });
 });
 
-describe('lftp', () => {
+describe('lftp', { timeout: 30_000 }, () => {
   it.skipIf(missing('lftp'))('mirrors a tree with odd names down and up again', async () => {
     const f = await server();
     oddTree(f.root);
@@ -163,7 +163,7 @@ describe('lftp', () => {
 
 const ftplibScript = fileURLToPath(new URL('./ftplib-client.py', import.meta.url));
 
-describe('Python ftplib', () => {
+describe('Python ftplib', { timeout: 30_000 }, () => {
   it.skipIf(missing('python3'))('stores, retrieves, resumes, converts TYPE A, lists, renames, uses active mode, aborts', async () => {
     const f = await server();
     const r = await run('python3', [ftplibScript, String(f.port), USER, PASSWORD, f.root]);

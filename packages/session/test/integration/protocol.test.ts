@@ -41,7 +41,7 @@ async function session(options: Parameters<typeof startServer>[1] = {}): Promise
   return { f, c, base };
 }
 
-describe('ABOR', () => {
+describe('ABOR', { timeout: 30_000 }, () => {
   it('mid-RETR: 426 then 226, the data connection is closed, the session goes on', async () => {
     const { f, c } = await session();
     writeFileSync(join(f.root, 'huge.bin'), pattern(48 * 1024 * 1024));
@@ -94,7 +94,7 @@ describe('ABOR', () => {
   });
 });
 
-describe('REST', () => {
+describe('REST', { timeout: 30_000 }, () => {
   it('resumes RETR and STOR at the offset', async () => {
     const { f, c } = await session();
     const data = pattern(200_000, 5);
@@ -134,7 +134,7 @@ describe('PORT and EPRT refusals', () => {
   });
 });
 
-describe('path traversal', () => {
+describe('path traversal', { timeout: 30_000 }, () => {
   it('keeps every path inside the user root, symlinks included', async () => {
     const { f, c, base } = await session();
     mkdirSync(join(base, 'outside'));

@@ -39,7 +39,7 @@ function sink(): { stream: Writable; data: () => Buffer } {
   };
 }
 
-describe('createFtpServer with basic-ftp', () => {
+describe('createFtpServer with basic-ftp', { timeout: 30_000 }, () => {
   it('logs in, lists, uploads, downloads, renames, deletes, makes directories', async () => {
     const f = await server();
     writeFileSync(join(f.root, 'hello.txt'), 'hello\n');
@@ -144,7 +144,7 @@ class RawClientBanner {
   }
 }
 
-describe('limits', () => {
+describe('limits', { timeout: 30_000 }, () => {
   it('answers 421 to connections beyond maxClients and maxClientsPerHost', async () => {
     const f = await server({ maxClients: 2 });
     const refused: RefusedConnection[] = [];
@@ -170,7 +170,7 @@ describe('limits', () => {
   });
 });
 
-describe('listen and close', () => {
+describe('listen and close', { timeout: 30_000 }, () => {
   it('listens on several addresses and reports them', async () => {
     const s = createFtpServer({ authenticator: simpleAuthenticator({}) });
     cleanups.push(() => s.close());
