@@ -237,8 +237,11 @@ export async function stor(c: FtpClient, path: string, data: Uint8Array, verb = 
     d.destroy();
     return { first, final: undefined };
   }
-  await new Promise<void>((resolve) => d.end(data, () => resolve()));
-  return { first, final: await c.reply(15_000) };
+  // The final reply, not the write callback: a server that stops reading (disk full) never lets it finish.
+  d.end(data);
+  const final = await c.reply(15_000);
+  d.destroy();
+  return { first, final };
 }
 
 /** LIST/NLST/MLSD through a passive connection. */

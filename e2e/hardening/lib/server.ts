@@ -4,7 +4,7 @@
  * open file descriptors and TCP sockets read from /proc for leak checks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,16 @@ export interface ServerOptions {
   logLevel?: string;
   /** Extra users `name:password` (home = the root). */
   users?: { name: string; password: string }[];
+  /**
+   * Run the server in a private mount namespace (unshare -m) where this file is
+   * /etc/resolv.conf, so its DNS goes to a test server (needs root).
+   */
+  resolvConf?: string;
+  /**
+   * For a server that drops privileges (`User nobody`): the server's folder becomes
+   * world-searchable (0755) and the AuthUserFile gets this mode.
+   */
+  authFileMode?: number;
 }
 
 export interface Served {
@@ -126,6 +136,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<Served> {
   const users = [{ name: USER, password: PASSWORD }, ...(opts.users ?? [])];
   const passwd = join(dir, 'ftpd.passwd');
   writeFileSync(passwd, users.map((u) => `${u.name}:${hashPassword(u.password)}:65534:65534:hardening:${root}:/bin/sh\n`).join(''));
+  if (opts.authFileMode !== undefined) {
+    chmodSync(dir, 0o755);
+    chmodSync(passwd, opts.authFileMode);
+  }
   const conf = join(dir, 'proftpd.conf');
   writeFileSync(
     conf,
@@ -146,11 +160,21 @@ export async function startServer(opts: ServerOptions = {}): Promise<Served> {
     ].join('\n'),
   );
   const node = [process.execPath, CLI, 'serve', '--config', conf, '--log-format', 'json', '--log-level', opts.logLevel ?? 'debug', ...(opts.args ?? [])];
-  const quoted = node.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  // `exec` all the way down: the pid we hold is the server's own.
+  const steps = [
+    ...(opts.ulimit === undefined ? [] : [`ulimit -n ${opts.ulimit}`]),
+    ...(opts.resolvConf === undefined ? [] : [`mount --bind ${quote(opts.resolvConf)} /etc/resolv.conf`]),
+    `exec ${node.map(quote).join(' ')}`,
+  ];
+  const env = { ...process.env, NO_COLOR: '1' };
+  const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
   const child =
-    opts.ulimit === undefined
-      ? spawn(node[0] as string, node.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
-      : spawn('sh', ['-c', `ulimit -n ${opts.ulimit} && exec ${quoted}`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    steps.length === 1
+      ? spawn(node[0] as string, node.slice(1), { stdio, env })
+      : opts.resolvConf === undefined
+        ? spawn('sh', ['-c', steps.join(' && ')], { stdio, env })
+        : spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', steps.join(' && ')], { stdio, env });
   const logs: LogRecord[] = [];
   const stderr: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (r: LogRecord) => void }>();
