@@ -30,6 +30,8 @@ export interface ServerFlags {
   anonymous: boolean;
   allowForeignAddress: boolean;
   exhaustion?: 'refuse' | 'kernel';
+  /** At most this many passive ports held at once by one client address (0 = no cap). */
+  passivePerClient?: number;
 }
 
 export interface ConfigFlags {
@@ -108,7 +110,10 @@ const SERVER_FLAGS_USAGE = `Server options (instead of a configuration file):
 
 const EXHAUSTION_USAGE = `  --exhaustion refuse|kernel   when every PassivePorts port is taken: refuse with 425, or let
                                the kernel pick a port outside the range, as ProFTPD does
-                               (default kernel; both are logged). Works with --config too.`;
+                               (default kernel; both are logged). Works with --config too.
+  --passive-per-client <n>     at most n passive ports held at once by one client address,
+                               so one address cannot take the whole range (425 beyond it;
+                               default 0 = no cap, as ProFTPD). Works with --config too.`;
 
 const CONFIG_USAGE = `Configuration:
   -c, --config <file>          a proftpd.conf-style configuration file
@@ -196,6 +201,7 @@ const serverOptions = {
   anonymous: { type: 'boolean' },
   'allow-foreign-address': { type: 'boolean' },
   exhaustion: { type: 'string' },
+  'passive-per-client': { type: 'string' },
 } as const;
 
 const helpOption = { help: { type: 'boolean', short: 'h' } } as const;
@@ -272,12 +278,17 @@ function serverFlags(values: Values, usage: string): ServerFlags {
     if (ex !== 'refuse' && ex !== 'kernel') throw new UsageError(`--exhaustion: '${ex}' must be refuse or kernel`, usage);
     flags.exhaustion = ex;
   }
+  const cap = str(values['passive-per-client']);
+  if (cap !== undefined) {
+    if (!/^\d{1,5}$/.test(cap)) throw new UsageError(`--passive-per-client: '${cap}' is not a number of ports`, usage);
+    flags.passivePerClient = Number(cap);
+  }
   return flags;
 }
 
 /**
  * True when a flag that stands for a directive was given (those cannot be combined with
- * --config; `--exhaustion` can, as no directive sets it).
+ * --config; `--exhaustion` and `--passive-per-client` can, as no directive sets them).
  */
 export function hasServerFlags(flags: ServerFlags): boolean {
   return (

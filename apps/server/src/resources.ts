@@ -15,13 +15,22 @@ import { openTransferLog, type TransferLog } from './xferlog.js';
 /** Allocators live for the whole process: keyed by range and policy. */
 export class AllocatorRegistry {
   private readonly byKey = new Map<string, PortAllocator>();
-  constructor(private readonly exhaustion: ExhaustionPolicy) {}
+  constructor(
+    private readonly exhaustion: ExhaustionPolicy,
+    /** Per client address (the session leases with its client's address as owner); 0 = none. */
+    private readonly maxPerClient = 0,
+  ) {}
 
   get(range: PortRange): PortAllocator {
     const key = `${range.min}-${range.max}`;
     let a = this.byKey.get(key);
     if (a === undefined) {
-      a = new PortAllocator({ ranges: [{ min: range.min, max: range.max }], random: Math.random, exhaustion: this.exhaustion });
+      a = new PortAllocator({
+        ranges: [{ min: range.min, max: range.max }],
+        random: Math.random,
+        exhaustion: this.exhaustion,
+        ...(this.maxPerClient > 0 ? { maxPerOwner: this.maxPerClient } : {}),
+      });
       this.byKey.set(key, a);
     }
     return a;

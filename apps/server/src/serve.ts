@@ -63,7 +63,11 @@ export async function runServe(args: ServeArgs): Promise<number> {
     level: args.logLevel,
     ...(first.config.daemon.systemLog === undefined ? {} : { file: first.config.daemon.systemLog }),
   });
-  const server = new FtpkitServer({ logger, ...(args.flags.exhaustion === undefined ? {} : { exhaustion: args.flags.exhaustion }) });
+  const server = new FtpkitServer({
+    logger,
+    ...(args.flags.exhaustion === undefined ? {} : { exhaustion: args.flags.exhaustion }),
+    ...(args.flags.passivePerClient === undefined ? {} : { passivePerClient: args.flags.passivePerClient }),
+  });
   try {
     await server.apply({ config: first.config, source: first.source, ...(first.flags === undefined ? {} : { flagUsers: first.flags.users }) });
   } catch (err) {

@@ -37,7 +37,10 @@ export interface LoadedGeneration {
 
 export interface FtpkitServerOptions {
   logger: Logger;
+  /** When a PassivePorts range is exhausted: 425, or a kernel port (ProFTPD). Default `kernel`. */
   exhaustion?: 'refuse' | 'kernel';
+  /** At most this many passive ports per client address at once (0 = no cap, the default). */
+  passivePerClient?: number;
 }
 
 interface LiveSession {
@@ -168,7 +171,7 @@ export class FtpkitServer {
 
   constructor(options: FtpkitServerOptions) {
     this.logger = options.logger;
-    this.allocators = new AllocatorRegistry(options.exhaustion ?? 'kernel');
+    this.allocators = new AllocatorRegistry(options.exhaustion ?? 'kernel', options.passivePerClient ?? 0);
     this.transferLogs = new TransferLogRegistry(options.logger);
   }
 

@@ -56,7 +56,11 @@ describe('ftpkit argument parsing', () => {
 
   it('refuses directive flags together with --config, but takes --exhaustion', () => {
     expect(usage(['serve', '--config', 'x.conf', '--port', '21']).message).toMatch(/cannot be combined with --config/);
-    expect(parseCli(['serve', '-c', 'x.conf', '--exhaustion', 'refuse'])).toMatchObject({ config: 'x.conf', flags: { exhaustion: 'refuse' } });
+    expect(parseCli(['serve', '-c', 'x.conf', '--exhaustion', 'refuse', '--passive-per-client', '4'])).toMatchObject({
+      config: 'x.conf',
+      flags: { exhaustion: 'refuse', passivePerClient: 4 },
+    });
+    expect(usage(['serve', '--passive-per-client', 'many']).message).toMatch(/--passive-per-client/);
   });
 
   it('probe needs a URL and checks its options', () => {

@@ -163,6 +163,30 @@ describe('ftpkit serve flags', () => {
     }
   });
 
+  it('--passive-per-client: one address cannot take the whole range from another', async () => {
+    const port = await freePort();
+    const range = await freeRange(4);
+    const s = await serve(['--root', tempDir(), '--port', String(port), '--passive-ports', range.spec, '--passive-per-client', '2']);
+    const codes: number[] = [];
+    const clients: RawFtp[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await RawFtp.connect(port);
+      await c.read();
+      await c.login('anonymous', 'x@y');
+      codes.push((await c.pasv()).code);
+      clients.push(c);
+    }
+    expect(codes).toEqual([227, 227, 425]);
+    const other = await RawFtp.connect(port, '127.0.0.1', '127.0.0.2');
+    await other.read();
+    await other.login('anonymous', 'x@y');
+    const p = await other.pasv();
+    expect(p.code).toBe(227);
+    expect(p.port >= range.min && p.port <= range.max).toBe(true);
+    for (const c of [...clients, other]) c.close();
+    await s.stop();
+  });
+
   it('refuses PORT to a foreign address with ProFTPD\'s log line', async () => {
     const port = await freePort();
     const s = await serve(['--root', tempDir(), '--port', String(port)]);
