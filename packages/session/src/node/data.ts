@@ -10,12 +10,16 @@
  *   again. `close()` stops listening, drops queued sockets and returns the lease.
  * - Active (PORT/EPRT): `connect()` from the control connection's local address on an
  *   ephemeral port, with a connect timeout.
- * - Transfers: `send()` of a file source made by {@link localFileSystem} pipes a file
- *   stream straight into the socket; any other source is iterated with backpressure
- *   (the socket's buffer may hold {@link WRITE_BUFFER} bytes before we wait for
- *   'drain'). `receive()` into a file sink pipes the socket into the file writer; any
- *   other sink gets each chunk as the socket delivers it. `destroy()` aborts either with
- *   EABORTED.
+ * - Transfers: `send()` iterates the source and writes each chunk with backpressure
+ *   counted by write callbacks (up to {@link WRITE_BUFFER} bytes queued, so the kernel
+ *   never runs dry while we wait). Chunks of a file source of {@link localFileSystem}
+ *   go back to its buffer pool once the socket has taken them, so a download reuses a
+ *   few 1 MiB buffers (that works through the core's counting and TYPE A wrappers; a
+ *   piped `fs.ReadStream` measured far slower). `receive()` into a file sink pipes the
+ *   socket into the file writer (writev batches); into any other sink (the core's
+ *   wrapper) each chunk is written as the socket delivers it, and a file sink behind the
+ *   wrapper still learns whether the stream ended cleanly. `destroy()` aborts either
+ *   with EABORTED.
  * - After a send the socket has sent its FIN; it is destroyed when the peer closes or
  *   after `lingerMs` (ProFTPD TimeoutLinger), so a peer that never closes leaks nothing.
  * - Nagle stays on for data (bulk transfer); every socket has an 'error' listener

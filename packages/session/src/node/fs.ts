@@ -23,8 +23,8 @@
  * is removed (ProFTPD DeleteAbortedStores).
  *
  * Reads are lazy: `read()` checks the file and returns a source that opens it when
- * iterated (or streamed natively by the data channel of ./data.ts), so a source that
- * is never sent holds no descriptor.
+ * iterated, so a source that is never sent holds no descriptor. Its read buffers are
+ * recycled by the data channel of ./data.ts (see {@link recycle}).
  */
 import { constants as C } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -734,11 +734,6 @@ class LocalFs implements LocalFileSystem {
  */
 export function localFileSystem(options: LocalFileSystemOptions): LocalFileSystem {
   return new LocalFs(options);
-}
-
-/** True for sources made by {@link localFileSystem} (the data channel streams them natively). */
-export function isFileSource(source: unknown): source is FileSource {
-  return source instanceof FileSource;
 }
 
 /** True for sinks made by {@link localFileSystem} (the data channel pipes sockets into them). */

@@ -7,30 +7,10 @@ import type { ByteSink, ByteSource, DataConnection, PassiveListener } from '../.
 import { SocketDataConnection, nodeDataChannels, unmapIpv4 } from '../../src/node/data.js';
 import { localFileSystem } from '../../src/node/fs.js';
 import type { FileSink } from '../../src/node/fs.js';
-import { HOST, connect, eventually, hygiene, pattern, readAll, tempDirs } from './helpers.js';
+import { HOST, connect, eventually, freeRange, hygiene, pattern, readAll, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
 const { cleanups } = hygiene();
-
-/** A range of `count` ports that are free now (the kernel picks them, we release them). */
-async function freeRange(count: number): Promise<{ min: number; max: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const min = 20000 + Math.floor(Math.random() * 10000);
-    const servers: net.Server[] = [];
-    let ok = true;
-    for (let p = min; p < min + count && ok; p++) {
-      const s = net.createServer();
-      ok = await new Promise<boolean>((resolve) => {
-        s.once('error', () => resolve(false));
-        s.listen(p, HOST, () => resolve(true));
-      });
-      if (ok) servers.push(s);
-    }
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    if (ok) return { min, max: min + count - 1 };
-  }
-  throw new Error('no free port range');
-}
 
 async function allocator(count = 4): Promise<PortAllocator> {
   return new PortAllocator({ ranges: [await freeRange(count)], random: Math.random, cooldownMs: 0 });

@@ -116,3 +116,23 @@ export function pattern(size: number, seed = 1): Buffer {
   for (let filled = period; filled < size; filled *= 2) b.copy(b, filled, 0, Math.min(filled, size - filled));
   return b;
 }
+
+/** A range of `count` consecutive ports free on 127.0.0.1 right now (for PassivePorts). */
+export async function freeRange(count: number): Promise<{ min: number; max: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const min = 20000 + Math.floor(Math.random() * 10000);
+    const servers: net.Server[] = [];
+    let ok = true;
+    for (let p = min; p < min + count && ok; p++) {
+      const s = net.createServer();
+      ok = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.listen(p, HOST, () => resolve(true));
+      });
+      if (ok) servers.push(s);
+    }
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    if (ok) return { min, max: min + count - 1 };
+  }
+  throw new Error('no free port range');
+}

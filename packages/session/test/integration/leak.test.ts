@@ -2,33 +2,13 @@ import net from 'node:net';
 import { PortAllocator } from '@ftpkit/port-allocator';
 import { describe, expect, it } from 'vitest';
 import { startServer } from './ftp.js';
-import { HOST, eventually, openFds, tempDirs, watchedHandles } from './helpers.js';
+import { HOST, eventually, freeRange, openFds, tempDirs, watchedHandles } from './helpers.js';
 
 const tmp = tempDirs();
 
 /** How many sessions; FTPKIT_LEAK_SESSIONS overrides (the default is the acceptance figure). */
 const SESSIONS = Number(process.env.FTPKIT_LEAK_SESSIONS ?? 10_000);
 const CONCURRENCY = 64;
-
-/** Ports that are free now, for the PassivePorts range. */
-async function freeRange(count: number): Promise<{ min: number; max: number }> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const min = 20000 + Math.floor(Math.random() * 10000);
-    const servers: net.Server[] = [];
-    let ok = true;
-    for (let p = min; p < min + count && ok; p++) {
-      const s = net.createServer();
-      ok = await new Promise<boolean>((resolve) => {
-        s.once('error', () => resolve(false));
-        s.listen(p, HOST, () => resolve(true));
-      });
-      if (ok) servers.push(s);
-    }
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    if (ok) return { min, max: min + count - 1 };
-  }
-  throw new Error('no free port range');
-}
 
 type Ending = 'quit' | 'reset' | 'data' | 'idle-close';
 
