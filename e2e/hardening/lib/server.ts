@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@ftpkit/config/node';
+import { FtpClient, activeTarget, list, stor } from './ftp.js';
 
 export const REPO: string = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI: string = join(REPO, 'apps/server/dist/cli.js');
@@ -90,6 +91,12 @@ export interface ServerOptions {
    * world-searchable (0755) and the AuthUserFile gets this mode.
    */
   authFileMode?: number;
+  /**
+   * Run one complete session first (login, passive LIST, active RETR, STOR, DELE, QUIT) so
+   * one-time allocations (worker threads, buffers) are in the baseline of the leak checks.
+   * Default true.
+   */
+  warmUp?: boolean;
 }
 
 export interface Served {
@@ -252,11 +259,35 @@ export async function startServer(opts: ServerOptions = {}): Promise<Served> {
   running.add(served);
   try {
     await served.waitFor(/^ftpkit listening/, 15_000);
+    if (opts.warmUp !== false) await warmUp(port);
   } catch (err) {
     await served.stop();
     throw err;
   }
   return served;
+}
+
+/** One complete session; a login that fails (a test of failing logins) ends it early. */
+async function warmUp(port: number): Promise<void> {
+  const c = await FtpClient.connect(port);
+  try {
+    if ((await c.login(USER, PASSWORD)).code !== 230) return;
+    await c.cmd('TYPE I');
+    await list(c, 'LIST -la');
+    const warm = `.warm-up-${process.pid}`;
+    if ((await stor(c, warm, Buffer.alloc(70_000, 1))).final?.code === 226) {
+      const t = await activeTarget();
+      if ((await c.cmd(`EPRT |1|127.0.0.1|${t.port}|`)).code === 200 && (await c.cmd(`RETR ${warm}`)).code === 150) {
+        await t.got;
+        await c.reply();
+      }
+      t.close();
+      await c.cmd(`DELE ${warm}`);
+    }
+    await c.cmd('ABOR');
+  } finally {
+    await c.quit();
+  }
 }
 
 export interface TcpSocket {
@@ -325,12 +356,24 @@ export async function settleFds(s: Served, baseline: number, timeoutMs = 8000): 
   return n;
 }
 
-/** A readable description of the sockets beyond the listener, for failure messages. */
+/** What each descriptor of `pid` points at (`socket:[…]`, a path, `anon_inode:[eventpoll]`…). */
+export function fdTargets(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A readable description of the server's TCP sockets and other descriptors, for failure messages. */
 export function describeSockets(s: Served): string {
-  return s
-    .sockets()
-    .map((t) => `${t.state} ${t.local}:${t.localPort} <- ${t.remote}:${t.remotePort}`)
-    .join('\n');
+  const tcp = s.sockets().map((t) => `${t.state} ${t.local}:${t.localPort} <- ${t.remote}:${t.remotePort}`);
+  const other = fdTargets(s.pid).filter((t) => !t.startsWith('socket:'));
+  const counts = new Map<string, number>();
+  for (const t of other) counts.set(t.replace(/\[\d+\]$/, '[]'), (counts.get(t.replace(/\[\d+\]$/, '[]')) ?? 0) + 1);
+  return [...tcp, ...[...counts].map(([t, n]) => `${n} × ${t}`)].join('\n');
 }
 
 /** Resident memory of a process in MiB (/proc/<pid>/status VmRSS). */
