@@ -26,6 +26,7 @@ import { acceptProxied } from '@ftpkit/proxy-protocol/node';
 import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
+import { PasswordPool } from './password-pool.js';
 import { AllocatorRegistry, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
 import { SessionPlanner, SessionTable, featHiddenFor, type Generation, type PlannedSession } from './sessions.js';
 
@@ -162,6 +163,7 @@ export class FtpkitServer {
   private readonly transferLogs: TransferLogRegistry;
   private readonly table = new SessionTable();
   private readonly data = nodeDataChannels();
+  private readonly passwords = new PasswordPool();
   private readonly listeners = new Map<string, Server>();
   private readonly live = new Map<number, LiveSession>();
   private planner: SessionPlanner | undefined;
@@ -247,6 +249,7 @@ export class FtpkitServer {
           deleteAbortedStores: effective.settings.deleteAbortedStores,
           umask: effective.settings.umask.file,
         }),
+      verifyPassword: (hash, password) => this.passwords.verify(hash, password),
     });
     previous?.generation.masquerade.close();
     for (const line of unappliedSettings(config)) this.logger.warn(line);
@@ -503,6 +506,6 @@ export class FtpkitServer {
     }
     await Promise.race([closedAll, new Promise((r) => setTimeout(r, 2000))]);
     this.planner?.generation.masquerade.close();
-    await this.transferLogs.close();
+    await Promise.all([this.transferLogs.close(), this.passwords.close()]);
   }
 }

@@ -23,7 +23,7 @@ import {
   type LimitSection,
   type ServerConfig,
 } from '@ftpkit/config';
-import { loadAuthGroupFile, loadAuthUserFile, verifyPassword } from '@ftpkit/config/node';
+import { loadAuthGroupFile, loadAuthUserFile } from '@ftpkit/config/node';
 import type { AuthenticatedUser, Authenticator, FileSystem, SessionConfig } from '@ftpkit/session';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
@@ -84,6 +84,8 @@ export interface SessionDeps {
   readonly table: SessionTable;
   /** A file system rooted at `root` (session/node's localFileSystem). */
   readonly fileSystemFor: (root: string, effective: EffectiveConfig) => FileSystem;
+  /** crypt(3) verification (off the event loop). */
+  readonly verifyPassword: (hash: string, password: string) => Promise<boolean>;
 }
 
 /** What the connection handler needs to run one session. */
@@ -105,6 +107,9 @@ interface ConnectionInfo {
   readonly remoteAddress: string;
   readonly secure?: boolean;
 }
+
+/** A SHA-512-crypt hash no password matches (its salt and digest are arbitrary). */
+const DUMMY_HASH = '$6$ftpkitnouser$' + 'x'.repeat(86);
 
 /** `%m` in a Max* message is the limit. */
 function limitMessage(template: string | undefined, fallback: string, max: number): string {
@@ -282,7 +287,7 @@ export class SessionPlanner {
         if (anon !== undefined) {
           if (anon.requirePassword) {
             const real = this.findUser(connectEffective, anon.user ?? user);
-            if (real === undefined || !(await verifyPassword(real.hash, password))) return undefined;
+            if (real === undefined || !(await this.deps.verifyPassword(real.hash, password))) return undefined;
           }
           after = resolveAs(user, anon.group !== undefined ? [anon.group] : []);
           if (after === undefined) return undefined;
@@ -299,10 +304,12 @@ export class SessionPlanner {
           const name = alias?.user ?? user;
           const entry = this.findUser(connectEffective, name);
           if (entry === undefined) {
+            // Spend the time a real check takes, so timing does not tell which users exist.
+            await this.deps.verifyPassword(DUMMY_HASH, password);
             log.info({ session: conn.sessionId }, `USER ${user}: no such user found from ${conn.remoteAddress}`);
             return undefined;
           }
-          if (!(await verifyPassword(entry.hash, password))) return undefined;
+          if (!(await this.deps.verifyPassword(entry.hash, password))) return undefined;
           if ((entry.uid === 0 || name === 'root') && !connectEffective.settings.rootLogin) {
             log.warn({ session: conn.sessionId }, `SECURITY VIOLATION: Root login attempted`);
             return undefined;

@@ -1,0 +1,78 @@
+/**
+ * Password checks off the event loop. SHA-crypt runs thousands of hash rounds: done on
+ * the main thread, a handful of parallel password guessers would stall every session.
+ * A small pool of worker threads runs @ftpkit/config/node's `verifyPassword` instead.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { verifyPassword } from '@ftpkit/config/node';
+
+interface Pending {
+  resolve: (ok: boolean) => void;
+  hash: string;
+  password: string;
+}
+
+export class PasswordPool {
+  private readonly workers: { worker: Worker; busy: number }[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private broken = false;
+
+  constructor(private readonly size: number = Math.max(1, Math.min(4, availableParallelism() - 1))) {}
+
+  /** Resolves true only for the right password; never rejects. */
+  verify(hash: string, password: string): Promise<boolean> {
+    const slot = this.pick();
+    if (slot === undefined) return verifyPassword(hash, password);
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise((resolve) => {
+      this.pending.set(id, {
+        hash,
+        password,
+        resolve: (ok) => {
+          slot.busy--;
+          resolve(ok);
+        },
+      });
+      slot.worker.postMessage({ id, hash, password });
+    });
+  }
+
+  private pick(): { worker: Worker; busy: number } | undefined {
+    if (this.broken) return undefined;
+    if (this.workers.length < this.size && this.workers.every((w) => w.busy > 0)) {
+      try {
+        const worker = new Worker(new URL('./password-worker.js', import.meta.url));
+        worker.unref();
+        worker.on('message', (m: { id: number; ok: boolean }) => {
+          const p = this.pending.get(m.id);
+          this.pending.delete(m.id);
+          p?.resolve(m.ok);
+        });
+        worker.on('error', () => this.fail());
+        this.workers.push({ worker, busy: 0 });
+      } catch {
+        this.fail();
+        return undefined;
+      }
+    }
+    return this.workers.reduce<{ worker: Worker; busy: number } | undefined>((best, w) => (best === undefined || w.busy < best.busy ? w : best), undefined);
+  }
+
+  /** A worker died: finish what it had on the main thread and stop using workers. */
+  private fail(): void {
+    this.broken = true;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      void verifyPassword(p.hash, p.password).then(p.resolve);
+    }
+    void this.close();
+  }
+
+  async close(): Promise<void> {
+    const workers = this.workers.splice(0);
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+}
