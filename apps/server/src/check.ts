@@ -232,14 +232,15 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
 /** The report for a terminal. */
 export function formatCheckReport(r: CheckReport): string {
   const lines = [`Checking syntax of configuration file ${r.source}`, r.syntaxOk ? 'Syntax OK' : 'Syntax error'];
-  let where = '';
-  for (const f of r.findings) {
-    if (f.where !== where) {
-      where = f.where;
-      lines.push(`${where}:`);
+  // One block per server (or file), in the order they first appear.
+  const groups = new Map<string, Finding[]>();
+  for (const f of r.findings) groups.set(f.where, [...(groups.get(f.where) ?? []), f]);
+  for (const [where, findings] of groups) {
+    lines.push(`${where}:`);
+    for (const f of findings) {
+      const tag = f.severity === 'error' ? 'ERROR  ' : f.severity === 'warning' ? 'WARNING' : 'info   ';
+      lines.push(`  ${tag} ${f.message}`);
     }
-    const tag = f.severity === 'error' ? 'ERROR  ' : f.severity === 'warning' ? 'WARNING' : '  ok   ';
-    lines.push(`  ${tag} ${f.message}`);
   }
   const warnings = r.findings.filter((f) => f.severity === 'warning').length;
   const errors = r.findings.filter((f) => f.severity === 'error').length;
