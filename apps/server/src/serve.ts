@@ -12,10 +12,7 @@ import { FtpkitServer } from './server.js';
 
 function load(args: ServeArgs, logger?: Logger): LoadedConfig {
   const loaded = loadConfig(args, args.flags, process.cwd());
-  for (const w of loaded.warnings) {
-    if (logger !== undefined) logger.warn(formatDiagnostic(w));
-    else process.stderr.write(`${formatDiagnostic(w)}\n`);
-  }
+  if (logger !== undefined) for (const w of loaded.warnings) logger.warn(formatDiagnostic(w));
   return loaded;
 }
 
@@ -55,7 +52,8 @@ export async function runServe(args: ServeArgs): Promise<number> {
   }
   const first = load(args);
   if (!first.ok) {
-    process.stderr.write(`${first.errors.join('\n')}\nftpkit: the configuration has errors; not starting\n`);
+    const warnings = first.warnings.map((w) => `${formatDiagnostic(w)}\n`).join('');
+    process.stderr.write(`${first.errors.join('\n')}\n${warnings}ftpkit: the configuration has errors; not starting\n`);
     return 1;
   }
   const logger = createLogger({
@@ -63,6 +61,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
     level: args.logLevel,
     ...(first.config.daemon.systemLog === undefined ? {} : { file: first.config.daemon.systemLog }),
   });
+  for (const w of first.warnings) logger.warn(formatDiagnostic(w));
   const server = new FtpkitServer({
     logger,
     ...(args.flags.exhaustion === undefined ? {} : { exhaustion: args.flags.exhaustion }),

@@ -97,6 +97,24 @@ ${anonymousSection(dir, '  ')}
   });
 });
 
+describe('--lenient and --log-format', () => {
+  it('an unimplemented directive stops serve unless --lenient; pretty logs are readable lines', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const conf = loopbackConf(dir, port, 'ExtendedLog /tmp/never.log');
+    const strict = await runCli(['serve', '--config', conf]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain(`${conf}:4:`);
+    const s = await serve(['--config', conf, '--lenient']);
+    expect(s.logs.some((l) => l.level === 40 && l.msg.includes('ExtendedLog'))).toBe(true);
+    await s.stop();
+    const pretty = await runCli(['serve', '--config', conf, '--lenient', '--log-format', 'pretty', '--drain-timeout', '0'], { timeoutMs: 4000 });
+    // Killed by the timeout (SIGKILL) after running: what it printed is plain text, one record per line.
+    expect(pretty.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO  ftpkit listening on 127\.0\.0\.1:\d+/m);
+    expect(pretty.stdout).not.toContain('{"level"');
+  });
+});
+
 describe('ftpkit probe against ftpkit serve', () => {
   it('passes with the right settings and explains a wrong MasqueradeAddress (exit 1)', async () => {
     const range = await freeRange(10);
