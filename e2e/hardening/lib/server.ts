@@ -67,7 +67,7 @@ export interface LogRecord {
 }
 
 export interface ServerOptions {
-  /** Extra proftpd.conf lines (directives), appended after the defaults. */
+  /** Extra proftpd.conf lines (directives), appended after the defaults; `{root}` is the FTP root. */
   directives?: string[];
   /** Size of the PassivePorts range (default 16). */
   passivePorts?: number;
@@ -79,8 +79,8 @@ export interface ServerOptions {
   args?: string[];
   /** Log level (default debug). */
   logLevel?: string;
-  /** Extra users `name:password` (home = the root). */
-  users?: { name: string; password: string }[];
+  /** Extra users (home = the root); `md5` hashes with MD5-crypt, cheap for load tests. */
+  users?: { name: string; password: string; md5?: boolean }[];
   /**
    * Run the server in a private mount namespace (unshare -m) where this file is
    * /etc/resolv.conf, so its DNS goes to a test server (needs root).
@@ -140,9 +140,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<Served> {
   mkdirSync(root, { recursive: true });
   const port = await freePort();
   const range = await freeRange(opts.passivePorts ?? 16);
-  const users = [{ name: USER, password: PASSWORD }, ...(opts.users ?? [])];
+  const users: { name: string; password: string; md5?: boolean }[] = [{ name: USER, password: PASSWORD }, ...(opts.users ?? [])];
   const passwd = join(dir, 'ftpd.passwd');
-  writeFileSync(passwd, users.map((u) => `${u.name}:${hashPassword(u.password)}:65534:65534:hardening:${root}:/bin/sh\n`).join(''));
+  writeFileSync(passwd, users.map((u) => `${u.name}:${hashPassword(u.password, u.md5 === true ? { scheme: 'md5-crypt' } : {})}:65534:65534:hardening:${root}:/bin/sh\n`).join(''));
   if (opts.authFileMode !== undefined) {
     chmodSync(dir, 0o755);
     chmodSync(passwd, opts.authFileMode);
@@ -162,7 +162,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<Served> {
       'DefaultRoot ~',
       'AllowOverwrite on',
       'AllowStoreRestart on',
-      ...(opts.directives ?? []),
+      ...(opts.directives ?? []).map((d) => d.replaceAll('{root}', root)),
       '',
     ].join('\n'),
   );
@@ -170,7 +170,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<Served> {
   const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
   // `exec` all the way down: the pid we hold is the server's own.
   const steps = [
-    ...(opts.ulimit === undefined ? [] : [`ulimit -n ${opts.ulimit}`]),
+    // The hard limit when the wanted one is not permitted (a container without CAP_SYS_RESOURCE).
+    ...(opts.ulimit === undefined ? [] : [`{ ulimit -n ${opts.ulimit} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; }`]),
     ...(opts.resolvConf === undefined ? [] : [`mount --bind ${quote(opts.resolvConf)} /etc/resolv.conf`]),
     `exec ${node.map(quote).join(' ')}`,
   ];
