@@ -63,18 +63,42 @@ export interface RunningServer {
 
 /** Start `ftpkit serve` inside the server namespace and wait until it accepts connections. */
 export async function startServer(t: Topology, confText: string, fx: Fixtures, extraArgs: string[] = [], probeAddress = '127.0.0.1'): Promise<RunningServer> {
+  return startServerWith(t, confText, fx, { args: extraArgs, probeAddress });
+}
+
+export interface StartOptions {
+  /** Extra `ftpkit serve` arguments. */
+  args?: string[];
+  /** The namespace to run in. Default the server namespace. */
+  ns?: string;
+  /** Where the readiness probe connects (inside the server namespace). Default 127.0.0.1. */
+  probeAddress?: string;
+  /** The control port the probe connects to. Default 2121. */
+  probePort?: number;
+  /** Bytes the probe sends before reading the banner (a PROXY header for a server that wants one). */
+  probeSend?: string;
+  /** Log lines the server must have written before it counts as started (e.g. one per cluster worker). */
+  readyLog?: RegExp;
+}
+
+/** {@link startServer} with options. */
+export async function startServerWith(t: Topology, confText: string, fx: Fixtures, opts: StartOptions = {}): Promise<RunningServer> {
   const conf = join(fx.dir, `proftpd-${Date.now()}-${Math.random().toString(36).slice(2)}.conf`);
   writeFileSync(conf, confText);
-  const child = t.spawn(t.ns.srv, process.execPath, [CLI, 'serve', '--config', conf, ...extraArgs], { env: { ...process.env, NO_COLOR: '1' } });
+  const ns = opts.ns ?? t.ns.srv;
+  const child = t.spawn(ns, process.execPath, [CLI, 'serve', '--config', conf, ...(opts.args ?? [])], { env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const probeAddress = opts.probeAddress ?? '127.0.0.1';
+  const send = opts.probeSend === undefined ? '' : `s.sendall(${JSON.stringify(opts.probeSend)}.encode()); `;
+  const probe = `import socket; s=socket.create_connection(("${probeAddress}",${opts.probePort ?? 2121}),timeout=1); ${send}print(s.recv(200).decode())`;
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ftpkit serve exited with ${child.exitCode}:\n${out}`);
     try {
-      const r = t.exec(t.ns.srv, 'python3', ['-c', `import socket; s=socket.create_connection(("${probeAddress}",2121),timeout=1); print(s.recv(200).decode())`], { timeoutMs: 3000 });
-      if (r.startsWith('220')) break;
+      const r = t.exec(ns, 'python3', ['-c', probe], { timeoutMs: 3000 });
+      if (r.startsWith('220') && (opts.readyLog === undefined || opts.readyLog.test(out))) break;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`ftpkit serve did not start:\n${out}`); }
     await new Promise((r) => setTimeout(r, 150));
@@ -169,4 +193,15 @@ export function runClient(t: Topology, ns: string, client: ClientName, host: str
       };
     }
   }
+}
+
+/** The fenced block that follows `<!-- snippet: name -->` in docs/deployment.md (the guide's files, used as written). */
+export function snippet(name: string): string {
+  const text = readFileSync(join(REPO, 'docs/deployment.md'), 'utf8');
+  const marker = `<!-- snippet: ${name} -->\n`;
+  const at = text.indexOf(marker);
+  if (at === -1) throw new Error(`docs/deployment.md has no snippet '${name}'`);
+  const m = /^```[\w-]*\n([\s\S]*?)\n```/.exec(text.slice(at + marker.length));
+  if (m === null) throw new Error(`docs/deployment.md: the snippet '${name}' is not followed by a fenced block`);
+  return `${m[1]}\n`;
 }

@@ -27,6 +27,11 @@ export interface Topology {
   applyRouterRules(rules: string): void;
   /** Forward TCP ports (single or 'a:b' range) from the WAN address to a LAN address. */
   forward(ports: string, to: string): void;
+  /**
+   * Another host on the LAN (a namespace named `<tag>-<name>`, default route via the router),
+   * removed by destroy(). `name` is at most 4 characters and unique. Returns the namespace.
+   */
+  addLanHost(name: string, address: string): string;
   destroy(): void;
 }
 
@@ -46,6 +51,8 @@ export function buildTopology(): Topology {
   const tag = `fk${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const ns = { ext: `${tag}-ext`, ext2: `${tag}-ext2`, rtr: `${tag}-rtr`, srv: `${tag}-srv`, lan: `${tag}-lan` };
   const children = new Set<ChildProcess>();
+  const extra: string[] = [];
+  let wire: (host: string, bridge: string, addr: string, prefix: number, gw: string) => void = () => undefined;
   const inNs = (n: string, ...args: string[]): string => run('ip', ['netns', 'exec', n, ...args]);
   const topo: Topology = {
     tag,
@@ -68,9 +75,17 @@ export function buildTopology(): Topology {
     forward(ports, to) {
       inNs(ns.rtr, 'iptables', '-t', 'nat', '-A', 'PREROUTING', '-d', WAN.router, '-p', 'tcp', '--dport', ports, '-j', 'DNAT', '--to-destination', to);
     },
+    addLanHost(name, address) {
+      const n = `${tag}-${name}`;
+      run('ip', ['netns', 'add', n]);
+      extra.push(n);
+      inNs(n, 'ip', 'link', 'set', 'lo', 'up');
+      wire(n, 'lanbr', address, LAN.prefix, LAN.router);
+      return n;
+    },
     destroy() {
       for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-      for (const n of Object.values(ns)) {
+      for (const n of [...Object.values(ns), ...extra]) {
         // Kill anything still running inside the namespace, then remove it.
         try { run('ip', ['netns', 'pids', n]).split('\n').filter(Boolean).forEach((pid) => { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } }); } catch { /* no ns */ }
         try { run('ip', ['netns', 'del', n]); } catch { /* already gone */ }
@@ -82,7 +97,7 @@ export function buildTopology(): Topology {
     // WAN: a bridge in the router namespace joins the router, ext and ext2.
     inNs(ns.rtr, 'ip', 'link', 'add', 'wanbr', 'type', 'bridge');
     inNs(ns.rtr, 'ip', 'link', 'add', 'lanbr', 'type', 'bridge');
-    const wire = (host: string, bridge: string, addr: string, prefix: number, gw: string) => {
+    wire = (host: string, bridge: string, addr: string, prefix: number, gw: string) => {
       const a = `${host.slice(-4)}0`, b = `${host.slice(-4)}1`;
       run('ip', ['link', 'add', a, 'netns', ns.rtr, 'type', 'veth', 'peer', 'name', b, 'netns', host]);
       inNs(ns.rtr, 'ip', 'link', 'set', a, 'master', bridge, 'up');
