@@ -5,7 +5,8 @@
  * MasqueradeAddress/TLSMasqueradeAddress pair over one DnsCache (DynMasqRefresh), and
  * one TransferLog per file.
  */
-import type { HostSpec, PortRange } from '@ftpkit/config';
+import type { AuthFileResult, AuthGroup, AuthUser, HostSpec, PortRange } from '@ftpkit/config';
+import { loadAuthGroupFile, loadAuthUserFile } from '@ftpkit/config/node';
 import { MasqueradeResolver, type Policy } from '@ftpkit/masquerade';
 import { DnsCache, type DnsCacheEvent } from '@ftpkit/masquerade/node';
 import { PortAllocator, type ExhaustionPolicy } from '@ftpkit/port-allocator';
@@ -115,5 +116,38 @@ export class MasqueradeGeneration {
 
   close(): void {
     this.dns.close();
+  }
+}
+
+/**
+ * AuthUserFile / AuthGroupFile contents. Read again at every login (edits apply at
+ * once, as in ProFTPD); when a file cannot be read any more — a root-only (0600) file
+ * after the switch to `User nobody` — the copy read at startup or the last good read is
+ * used, as ProFTPD keeps the files it opened as root.
+ */
+export class AuthFileCache {
+  private readonly users = new Map<string, readonly AuthUser[]>();
+  private readonly groups = new Map<string, readonly AuthGroup[]>();
+  constructor(private readonly logger: Logger) {}
+
+  private read<T>(path: string, load: (p: string) => AuthFileResult<T>, cache: Map<string, readonly T[]>, what: string): readonly T[] {
+    const r = load(path);
+    const unreadable = r.errors.find((e) => e.line === 0);
+    if (unreadable === undefined) {
+      cache.set(path, r.entries);
+      return r.entries;
+    }
+    const kept = cache.get(path);
+    if (kept !== undefined) return kept;
+    this.logger.error(`${what} ${path}: ${unreadable.message}`);
+    return [];
+  }
+
+  userFile(path: string): readonly AuthUser[] {
+    return this.read(path, loadAuthUserFile, this.users, 'AuthUserFile');
+  }
+
+  groupFile(path: string): readonly AuthGroup[] {
+    return this.read(path, loadAuthGroupFile, this.groups, 'AuthGroupFile');
   }
 }

@@ -27,7 +27,7 @@ import { layeredValues, listeningServers, unappliedSettings } from './config-val
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
 import { PasswordPool } from './password-pool.js';
-import { AllocatorRegistry, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
+import { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
 import { SessionPlanner, SessionTable, featHiddenFor, type Generation, type PlannedSession } from './sessions.js';
 
 export interface LoadedGeneration {
@@ -164,6 +164,7 @@ export class FtpkitServer {
   private readonly table = new SessionTable();
   private readonly data = nodeDataChannels();
   private readonly passwords = new PasswordPool();
+  private readonly authFiles: AuthFileCache;
   private readonly listeners = new Map<string, Server>();
   private readonly live = new Map<number, LiveSession>();
   private planner: SessionPlanner | undefined;
@@ -175,6 +176,7 @@ export class FtpkitServer {
     this.logger = options.logger;
     this.allocators = new AllocatorRegistry(options.exhaustion ?? 'kernel', options.passivePerClient ?? 0);
     this.transferLogs = new TransferLogRegistry(options.logger);
+    this.authFiles = new AuthFileCache(options.logger);
   }
 
   /** The `host:port` keys currently listening, with the bound ports. */
@@ -250,7 +252,13 @@ export class FtpkitServer {
           umask: effective.settings.umask.file,
         }),
       verifyPassword: (hash, password) => this.passwords.verify(hash, password),
+      authFiles: this.authFiles,
     });
+    // Read the user files now, while still root at startup (see AuthFileCache).
+    for (const s of listeningServers(config)) {
+      for (const v of layeredValues(config, s, 'authUserFile')) this.authFiles.userFile(v.value);
+      for (const v of layeredValues(config, s, 'authGroupFile')) this.authFiles.groupFile(v.value);
+    }
     previous?.generation.masquerade.close();
     for (const line of unappliedSettings(config)) this.logger.warn(line);
   }

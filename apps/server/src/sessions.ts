@@ -16,6 +16,7 @@ import {
   DEFAULT_SETTINGS,
   checkLimit,
   findAnonymous,
+  groupsOf,
   resolveSessionConfig,
   selectServer,
   type EffectiveConfig,
@@ -23,11 +24,10 @@ import {
   type LimitSection,
   type ServerConfig,
 } from '@ftpkit/config';
-import { loadAuthGroupFile, loadAuthUserFile } from '@ftpkit/config/node';
 import type { AuthenticatedUser, Authenticator, FileSystem, SessionConfig } from '@ftpkit/session';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
-import type { AllocatorRegistry, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
+import type { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
 
 /** One loaded configuration, with what was built from it. */
 export interface Generation {
@@ -84,6 +84,7 @@ export interface SessionDeps {
   readonly table: SessionTable;
   /** A file system rooted at `root` (session/node's localFileSystem). */
   readonly fileSystemFor: (root: string, effective: EffectiveConfig) => FileSystem;
+  readonly authFiles: AuthFileCache;
   /** crypt(3) verification (off the event loop). */
   readonly verifyPassword: (hash: string, password: string) => Promise<boolean>;
 }
@@ -365,19 +366,13 @@ export class SessionPlanner {
     if (flag !== undefined) return { hash: flag.hash, uid: -1, gid: -1, home: flag.home };
     const file = effective.settings.authUserFile;
     if (file === undefined) return undefined;
-    const r = loadAuthUserFile(file);
-    for (const e of r.errors) if (e.line === 0) this.deps.logger.error(`${e.file}: ${e.message}`);
-    const u = r.entries.find((x) => x.name === name);
+    const u = this.deps.authFiles.userFile(file).find((x) => x.name === name);
     return u === undefined ? undefined : { hash: u.passwordHash, uid: u.uid, gid: u.gid, home: u.home, shell: u.shell };
   }
 
   /** Primary group (by gid) first, then the groups that list the user. */
   private groupsOf(effective: EffectiveConfig, name: string, gid: number): string[] {
     const file = effective.settings.authGroupFile;
-    if (file === undefined) return [];
-    const groups = loadAuthGroupFile(file).entries;
-    const primary = groups.find((g) => g.gid === gid)?.name;
-    const others = groups.filter((g) => g.name !== primary && g.members.includes(name)).map((g) => g.name);
-    return primary === undefined ? others : [primary, ...others];
+    return file === undefined ? [] : groupsOf({ name, gid }, this.deps.authFiles.groupFile(file));
   }
 }

@@ -80,11 +80,15 @@ ${anonymousSection(dir, '  ')}
     await s.stop();
   });
 
-  (process.getuid?.() === 0 || process.env['CI'] === 'true' ? it : it.skip)('User/Group: started as root, the server drops privileges after binding', async () => {
+  (process.getuid?.() === 0 || process.env['CI'] === 'true' ? it : it.skip)('User/Group: started as root, the server drops privileges after binding; a root-only AuthUserFile still works', async () => {
     const dir = tempDir();
     chmodSync(dir, 0o755);
+    const passwd = join(dir, 'ftpd.passwd');
+    const hash = execFileSync('openssl', ['passwd', '-6', 'pw'], { encoding: 'utf8' }).trim();
+    writeFileSync(passwd, `alice:${hash}:65534:65534::${dir}:/bin/sh\n`);
+    chmodSync(passwd, 0o600);
     const port = await freePort();
-    const s = await serve(['--config', loopbackConf(dir, port, 'User nobody\nGroup nogroup')], { ready: /^configuration loaded/ });
+    const s = await serve(['--config', loopbackConf(dir, port, `User nobody\nGroup nogroup\nAuthUserFile ${passwd}\nRequireValidShell off\nDefaultRoot ~`)], { ready: /^configuration loaded/ });
     await s.waitFor(/^running as user nobody, group nogroup$/);
     const status = readFileSync(`/proc/${s.child.pid}/status`, 'utf8');
     const uid = execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim();
@@ -93,6 +97,10 @@ ${anonymousSection(dir, '  ')}
     await a.read();
     expect((await a.login('anonymous', 'x@y')).code).toBe(230);
     a.close();
+    const b = await RawFtp.connect(port);
+    await b.read();
+    expect((await b.login('alice', 'pw')).code).toBe(230);
+    b.close();
     await s.stop();
   });
 });
