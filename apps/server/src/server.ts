@@ -242,7 +242,6 @@ export class FtpkitServer {
     this.planner = new SessionPlanner(generation, {
       logger: this.logger,
       allocators: this.allocators,
-      transferLogs: this.transferLogs,
       table: this.table,
       fileSystemFor: (root, effective) =>
         localFileSystem({

@@ -27,7 +27,7 @@ import {
 import type { AuthenticatedUser, Authenticator, FileSystem, SessionConfig } from '@ftpkit/session';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
-import type { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
+import type { AllocatorRegistry, AuthFileCache, MasqueradeGeneration } from './resources.js';
 
 /** One loaded configuration, with what was built from it. */
 export interface Generation {
@@ -80,7 +80,6 @@ export function featHiddenFor(config: FtpkitConfig): string[] {
 export interface SessionDeps {
   readonly logger: Logger;
   readonly allocators: AllocatorRegistry;
-  readonly transferLogs: TransferLogRegistry;
   readonly table: SessionTable;
   /** A file system rooted at `root` (session/node's localFileSystem). */
   readonly fileSystemFor: (root: string, effective: EffectiveConfig) => FileSystem;
