@@ -38,11 +38,14 @@ import type {
   PassiveListener,
   PassiveResult,
   PortError,
+  SecureDataRequest,
+  SecureDataResult,
 } from '../ports.js';
 import type { PortAllocator } from '@ftpkit/port-allocator';
 import { toPortError } from './errors.js';
 import { feeding, isFileSink, isRecyclable, recycle } from './fs.js';
 import type { FileSink } from './fs.js';
+import { serverHandshake, sessionTlsOf } from './tls.js';
 
 /**
  * Bytes a sending socket may hold in user space before `send()` waits for writes to
@@ -93,6 +96,12 @@ export class SocketDataConnection implements DataConnection {
   #aborted = false;
   #closed = false;
   #busy = false;
+  /** The socket went to a TLS handshake (PROT P); this object no longer owns it. */
+  #handedOver = false;
+  readonly #onClose = (): void => {
+    this.#closed = true;
+    this.#wake(this.#aborted ? abortError() : portError('ECONNRESET'));
+  };
   #waiter: { resolve: () => void; reject: (e: PortError) => void } | undefined;
 
   constructor(socket: net.Socket, options: { lingerMs?: number } = {}) {
@@ -102,10 +111,7 @@ export class SocketDataConnection implements DataConnection {
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(false);
     socket.on('error', () => undefined); // reported through send()/receive()
-    socket.once('close', () => {
-      this.#closed = true;
-      this.#wake(this.#aborted ? abortError() : portError('ECONNRESET'));
-    });
+    socket.once('close', this.#onClose);
   }
 
   /** The socket (for options and diagnostics). */
@@ -218,8 +224,16 @@ export class SocketDataConnection implements DataConnection {
     return bytes;
   }
 
+  /** Gives the socket to the caller (a TLS handshake); this connection is done. */
+  handOver(): net.Socket {
+    if (this.#busy || this.#aborted) throw portError('EBUSY');
+    this.#handedOver = true;
+    this.#socket.off('close', this.#onClose);
+    return this.#socket;
+  }
+
   destroy(): void {
-    if (this.#aborted) return;
+    if (this.#aborted || this.#handedOver) return;
     this.#aborted = true;
     const s = this.#socket;
     if (!s.destroyed) s.destroy(abortError());
@@ -335,6 +349,17 @@ class NodeDataChannels implements DataChannelFactory {
     const r = await listenTcp(request.ports, now === undefined ? { host, owner: request.owner, backlog } : { host, owner: request.owner, backlog, now });
     if (!r.ok) return { ok: false, reason: r.reason, message: r.message };
     return { ok: true, listener: new SocketPassiveListener(r.server, r, r.close, this.#options) };
+  }
+
+  /** PROT P (RFC 4217 §9): the TLS handshake on the data connection, resuming the control session's TLS. */
+  async secure(connection: DataConnection, request: SecureDataRequest): Promise<SecureDataResult> {
+    const session = sessionTlsOf(request.control);
+    if (session === undefined || !(connection instanceof SocketDataConnection)) {
+      return { ok: false, reason: 'handshake', message: 'not a TLS session of this server' };
+    }
+    const r = await serverHandshake(connection.handOver(), session);
+    if (!r.ok) return r;
+    return { ok: true, connection: new SocketDataConnection(r.socket, this.#options), info: r.info, resumed: r.resumed };
   }
 
   connect(request: { host: string; port: number; localAddress: string }): Promise<ActiveResult> {

@@ -21,7 +21,7 @@
  * console.log(await server.listen()); // [{ address: '0.0.0.0', family: 'IPv4', port: 2121 }]
  * ```
  */
-export { createFtpServer, FtpServer, CONTROL_BUFFER } from './server.js';
+export { createFtpServer, FtpServer } from './server.js';
 export type {
   BoundAddress,
   ConnectionContext,
@@ -38,6 +38,8 @@ export { localFileSystem } from './fs.js';
 export type { LocalFileSystem, LocalFileSystemOptions } from './fs.js';
 export { nodeDataChannels, unmapIpv4, SocketDataConnection, WRITE_BUFFER } from './data.js';
 export type { DataChannelOptions } from './data.js';
-export { SocketControlChannel } from './control.js';
-export type { ControlChannelOptions } from './control.js';
+export { CONTROL_BUFFER, SocketControlChannel, acceptImplicitTls } from './control.js';
+export type { ControlChannelOptions, ControlHandlers } from './control.js';
+export { SessionTls } from './tls.js';
+export type { FtpsOptions } from './tls.js';
 export { systemClock } from './clock.js';

@@ -12,7 +12,7 @@
  * - The per-session configuration is the `config` object, or what `config(ctx)` returns
  *   for the connection's addresses (a virtual host, a class).
  * - Socket 'data' goes to `session.receive`; when the client does not read its replies
- *   (the socket's write buffer is over {@link CONTROL_BUFFER}) reading pauses until it
+ *   (more than CONTROL_BUFFER of replies unsent) reading pauses until it
  *   drains. Socket 'close' is `session.close()`.
  * - `close({ drainMs })` stops accepting; sessions without a transfer get `421` and are
  *   closed at once, those with one when it ends or at the deadline; it resolves when
@@ -40,12 +40,11 @@ import type {
 import { FtpSession } from '../session.js';
 import { simpleAuthenticator } from './auth.js';
 import { systemClock } from './clock.js';
-import { SocketControlChannel } from './control.js';
+import { SocketControlChannel, acceptImplicitTls } from './control.js';
+import type { ControlChannelOptions } from './control.js';
 import { nodeDataChannels } from './data.js';
 import type { DataChannelOptions } from './data.js';
-
-/** Bytes of unread replies after which the server stops reading a client's commands. */
-export const CONTROL_BUFFER: number = 64 * 1024;
+import type { FtpsOptions } from './tls.js';
 
 /** An address to listen on. */
 export interface ListenAddress {
@@ -54,6 +53,8 @@ export interface ListenAddress {
   /** Default 21; 0 = a port the kernel chooses. */
   port?: number;
   backlog?: number;
+  /** Implicit FTPS (port 990 style): TLS from the first byte. Needs the `tls` option. */
+  implicitTls?: boolean;
 }
 
 /** What a bound listener reports. */
@@ -103,6 +104,12 @@ export interface FtpServerOptions {
   maxLineLength?: number;
   /** TCP keepalive delay on control connections in ms, or `false`. Default 60 000. */
   keepAlive?: number | false;
+  /**
+   * FTPS (RFC 4217): certificate and settings. AUTH TLS is then offered (sessions whose
+   * config has no `tls` get `{}`: TLS offered, nothing required), PROT P protects data
+   * connections, and listen addresses with `implicitTls` speak TLS from the start.
+   */
+  tls?: FtpsOptions;
 }
 
 /** What the server knows about one session (events carry it). */
@@ -118,7 +125,7 @@ export type ServerSessionEvent = SessionEvent & { session: SessionInfo };
 export interface RefusedConnection {
   remoteAddress: string;
   remotePort: number;
-  reason: 'maxClients' | 'maxClientsPerHost' | 'closing' | 'config-error';
+  reason: 'maxClients' | 'maxClientsPerHost' | 'closing' | 'config-error' | 'tls-handshake';
   /** The reply sent (without CRLF); empty when the socket was closed without one. */
   reply: string;
   /** ProFTPD's log line for the refusal. */
@@ -155,7 +162,6 @@ export interface FtpServerEvents {
 interface Entry {
   info: SessionInfo;
   host: string;
-  socket: net.Socket;
   control: SocketControlChannel;
   session: FtpSession;
   /** Data connections sending or receiving now. */
@@ -189,6 +195,9 @@ function isFactory(v: DataChannelFactory | DataChannelOptions | undefined): v is
   return v !== undefined && typeof (v as DataChannelFactory).listen === 'function';
 }
 
+/** The connection a {@link tracked} wrapper stands for (the TLS handshake needs the socket). */
+const unwrapped = new WeakMap<DataConnection, DataConnection>();
+
 /** Counts transfers of one session through its data connections. */
 function tracked(conn: DataConnection, entry: Entry): DataConnection {
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -200,7 +209,7 @@ function tracked(conn: DataConnection, entry: Entry): DataConnection {
       settled(entry);
     }
   };
-  return {
+  const wrapper: DataConnection = {
     get remoteAddress() {
       return conn.remoteAddress;
     },
@@ -211,10 +220,12 @@ function tracked(conn: DataConnection, entry: Entry): DataConnection {
     receive: (sink: ByteSink) => run(() => conn.receive(sink)),
     destroy: () => conn.destroy(),
   };
+  unwrapped.set(wrapper, conn);
+  return wrapper;
 }
 
 function trackingFactory(inner: DataChannelFactory, entry: () => Entry): DataChannelFactory {
-  return {
+  const factory: DataChannelFactory = {
     async listen(request): Promise<PassiveResult> {
       const r = await inner.listen(request);
       if (!r.ok) return r;
@@ -236,6 +247,14 @@ function trackingFactory(inner: DataChannelFactory, entry: () => Entry): DataCha
       return r.ok ? { ok: true, connection: tracked(r.connection, entry()) } : r;
     },
   };
+  const secure = inner.secure;
+  if (secure !== undefined) {
+    factory.secure = async (connection, request) => {
+      const r = await secure.call(inner, unwrapped.get(connection) ?? connection, request);
+      return r.ok ? { ...r, connection: tracked(r.connection, entry()) } : r;
+    };
+  }
+  return factory;
 }
 
 /** No authenticator given: nobody, or anonymous read-only access to `root`/`fileSystem`. */
@@ -264,6 +283,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   readonly #perHost = new Map<string, number>();
   /** Sockets refused at connect that are still closing. */
   readonly #refused = new Set<net.Socket>();
+  /** Implicit-FTPS sockets still in their handshake. */
+  readonly #handshaking = new Set<net.Socket>();
   #nextId = 1;
   #closing: Promise<void> | undefined;
 
@@ -309,7 +330,11 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     const wanted = toArray(addresses ?? this.#options.listen, { host: '::', port: 21 });
     try {
       for (const a of wanted) {
-        const server = net.createServer({ noDelay: true }, (socket) => this.#connection(socket));
+        if (a.implicitTls === true && this.#options.tls === undefined) {
+          throw Object.assign(new TypeError('createFtpServer: implicitTls needs the tls option'), { code: 'ERR_SERVER_OPTION_INVALID' });
+        }
+        const implicit = a.implicitTls === true;
+        const server = net.createServer({ noDelay: true }, (socket) => void this.#accept(socket, implicit));
         this.#listeners.push(server);
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
@@ -356,23 +381,21 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       }),
     );
     for (const s of this.#refused) s.destroy();
+    for (const s of this.#handshaking) s.destroy();
     await stopped;
     this.emit('closed');
   }
 
   /** Says 421, ends the session and waits for its socket to close. */
   async #end(entry: Entry): Promise<void> {
-    const s = entry.socket;
-    if (!s.destroyed) {
-      const closed = new Promise<void>((resolve) => s.once('close', () => resolve()));
-      entry.control.write(`421 ${REPLY_421}\r\n`);
-      entry.session.close();
-      entry.control.close();
-      // A client that does not close its side within a second is cut off.
-      const timer = setTimeout(() => s.destroy(), 1000);
-      await closed;
-      clearTimeout(timer);
-    }
+    const c = entry.control;
+    entry.control.write(`421 ${REPLY_421}\r\n`);
+    entry.session.close();
+    c.close();
+    // A client that does not close its side within a second is cut off.
+    const timer = setTimeout(() => c.destroy(), 1000);
+    await c.whenClosed();
+    clearTimeout(timer);
   }
 
   #refuse(socket: net.Socket, refused: RefusedConnection): void {
@@ -386,8 +409,27 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.emit('refused', refused);
   }
 
-  #connection(socket: net.Socket): void {
+  /** A new control connection; implicit FTPS shakes hands first (limits are then answered under TLS). */
+  async #accept(socket: net.Socket, implicit: boolean): Promise<void> {
     socket.on('error', () => undefined);
+    const ftps = this.#options.tls;
+    if (!implicit || ftps === undefined) {
+      this.#connection(socket, undefined);
+      return;
+    }
+    this.#handshaking.add(socket);
+    const remote = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    const r = await acceptImplicitTls(socket, ftps);
+    this.#handshaking.delete(socket);
+    if (!r.ok) {
+      this.#refuse(socket, { ...remote, reason: 'tls-handshake', reply: '', message: `TLS handshake failed: ${r.message}` });
+      return;
+    }
+    r.socket.on('error', () => undefined);
+    this.#connection(r.socket, r.implicit);
+  }
+
+  #connection(socket: net.Socket, implicit: ControlChannelOptions['implicit']): void {
     const remoteAddress = socket.remoteAddress ?? '';
     const remotePort = socket.remotePort ?? 0;
     if (remoteAddress === '') {
@@ -430,12 +472,16 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       this.#refuse(socket, { ...base, reason: 'config-error', reply: `421 ${REPLY_421}`, message: `session configuration failed: ${String(error)}` });
       return;
     }
-    this.#open(socket, ctx, host, config);
+    if (this.#options.tls !== undefined && config.tls === undefined) config = { ...config, tls: {} };
+    this.#open(socket, ctx, host, config, implicit);
   }
 
-  #open(socket: net.Socket, ctx: ConnectionContext, host: string, config: SessionConfig): void {
+  #open(socket: net.Socket, ctx: ConnectionContext, host: string, config: SessionConfig, implicit: ControlChannelOptions['implicit']): void {
     const info: SessionInfo = { ...ctx, id: this.#nextId++, startedAt: this.#clock.now() };
-    const control = new SocketControlChannel(socket, { keepAlive: this.#options.keepAlive ?? 60_000 });
+    const channelOptions: ControlChannelOptions = { keepAlive: this.#options.keepAlive ?? 60_000 };
+    if (implicit !== undefined) channelOptions.implicit = implicit;
+    else if (this.#options.tls !== undefined) channelOptions.tls = this.#options.tls;
+    const control = new SocketControlChannel(socket, channelOptions);
     let entry!: Entry;
     const options = {
       control,
@@ -455,24 +501,20 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     };
     const max = this.#options.maxLineLength;
     const session = new FtpSession(max === undefined ? options : { ...options, maxLineLength: max });
-    entry = { info, host, socket, control, session, transfers: 0, fileTransfers: 0, idle: undefined };
+    entry = { info, host, control, session, transfers: 0, fileTransfers: 0, idle: undefined };
     this.#entries.add(entry);
     this.#perHost.set(host, (this.#perHost.get(host) ?? 0) + 1);
-    socket.on('data', (chunk: Buffer) => {
-      session.receive(chunk);
-      if (socket.writableLength > CONTROL_BUFFER && !socket.isPaused()) {
-        socket.pause();
-        socket.once('drain', () => socket.resume());
-      }
-    });
-    socket.once('close', () => {
-      session.close();
-      this.#entries.delete(entry);
-      const n = (this.#perHost.get(host) ?? 1) - 1;
-      if (n === 0) this.#perHost.delete(host);
-      else this.#perHost.set(host, n);
-      entry.idle?.();
-      this.emit('session-close', info);
+    control.start({
+      data: (chunk) => session.receive(chunk),
+      close: () => {
+        session.close();
+        this.#entries.delete(entry);
+        const n = (this.#perHost.get(host) ?? 1) - 1;
+        if (n === 0) this.#perHost.delete(host);
+        else this.#perHost.set(host, n);
+        entry.idle?.();
+        this.emit('session-close', info);
+      },
     });
     // The session ended by itself (QUIT, timeout): the control channel is closing.
     void session.closed.then(() => control.close());
