@@ -71,16 +71,12 @@ describe('the reference server (ftpkit serve)', () => {
     expect(passiveListeners(srv)).toBe(0);
   });
 
-  // apps/server has no per-client cap on passive ports (PortAllocator's maxPerOwner is never
-  // set), so 32 sessions from one address take all 16 ports and the next client falls back.
-  test.fails('many sessions from one address cannot take the whole range from another client (per-IP cap)', async () => {
-    const clients = await Promise.all(Array.from({ length: 32 }, () => loggedIn()));
-    const replies = await Promise.all(clients.map((c) => c.cmd('PASV')));
-    expect(replies.every((r) => r.code === 227 || r.code === 425)).toBe(true);
-    const other = await loggedIn('127.0.0.2');
-    const { port } = await other.pasv();
-    expect(inRange(port, srv.range), `PASV port ${port} outside ${srv.range.min}-${srv.range.max}`).toBe(true);
-    await Promise.all([...clients, other].map((c) => c.quit()));
+  test('without --passive-per-client (ProFTPD\'s default) many sessions from one address do take the whole range', async () => {
+    const clients = await Promise.all(Array.from({ length: 20 }, () => loggedIn()));
+    const ports = await Promise.all(clients.map(async (c) => (await c.pasv()).port));
+    expect(ports.filter((p) => !inRange(p, srv.range)).length).toBeGreaterThan(0);
+    await srv.waitFor(FALLBACK);
+    await Promise.all(clients.map((c) => c.quit()));
   });
 
   test('more than 64 commands pipelined behind a PASV end the session with 421; the server goes on', async () => {
@@ -107,6 +103,29 @@ describe('the reference server (ftpkit serve)', () => {
     expect(ports.every((p) => inRange(p, srv.range)), ports.join(',')).toBe(true);
     expect(new Set(ports).size).toBe(16);
     await Promise.all(clients.map((c) => c.quit()));
+  });
+});
+
+describe('ftpkit serve --passive-per-client 4', () => {
+  let capped: Served;
+  beforeAll(async () => {
+    capped = await startServer({ passivePorts: 16, args: ['--passive-per-client', '4'] });
+  });
+
+  test('32 sessions from one address: 4 passive ports, the rest 425; another address still gets a port from the range', async () => {
+    const login = async (localAddress?: string): Promise<FtpClient> => {
+      const c = await FtpClient.connect(capped.port, localAddress === undefined ? {} : { localAddress });
+      expect((await c.login(USER, PASSWORD)).code).toBe(230);
+      return c;
+    };
+    const clients = await Promise.all(Array.from({ length: 32 }, () => login()));
+    const replies = await Promise.all(clients.map((c) => c.cmd('PASV')));
+    expect(replies.filter((r) => r.code === 227)).toHaveLength(4);
+    for (const r of replies.filter((x) => x.code !== 227)) expect(`${r.code} ${r.text}`).toMatch(/^425 Unable to build data connection/);
+    const other = await login('127.0.0.2');
+    const { port } = await other.pasv();
+    expect(inRange(port, capped.range), `PASV port ${port} outside ${capped.range.min}-${capped.range.max}`).toBe(true);
+    await Promise.all([...clients, other].map((c) => c.quit()));
   });
 });
 

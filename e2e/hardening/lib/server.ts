@@ -313,6 +313,24 @@ function hexAddress(hex: string): string {
   return words.join('').match(/..../g)?.join(':').toLowerCase() ?? hex;
 }
 
+/** Local ports of every TCP socket on this host (any process, any state), from /proc/net/tcp{,6}. */
+export function localPortsInUse(): Set<number> {
+  const out = new Set<number>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const row of text.split('\n').slice(1)) {
+      const local = row.trim().split(/\s+/)[1];
+      if (local !== undefined) out.add(parseInt(local.split(':')[1] ?? '0', 16));
+    }
+  }
+  return out;
+}
+
 /** The TCP sockets (IPv4 and IPv6) whose inodes are open in process `pid`. */
 export function tcpSocketsOf(pid: number): TcpSocket[] {
   const inodes = new Set<string>();
