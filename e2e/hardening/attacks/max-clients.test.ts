@@ -119,7 +119,7 @@ describe('createFtpServer (limits at connect: 421)', () => {
       maxClientsPerHost: 20,
     });
     server.on('refused', (r) => refused.push(r.message));
-    [{ port }] = (await server.listen()) as [{ port: number }];
+    port = (await server.listen())[0]?.port ?? 0;
   });
   afterAll(async () => {
     await server.close();

@@ -144,7 +144,7 @@ describe('createFtpServer with a per-IP cap (PortAllocator maxPerOwner)', () => 
       authenticator: simpleAuthenticator({ users: [{ name: USER, password: PASSWORD, root }] }),
       passivePorts: allocator,
     });
-    [{ port }] = (await server.listen()) as [{ port: number }];
+    port = (await server.listen())[0]?.port ?? 0;
   });
   afterAll(async () => {
     await server.close();

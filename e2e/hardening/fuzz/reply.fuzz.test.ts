@@ -7,7 +7,7 @@ import { deepStrictEqual, ok } from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, test } from 'vitest';
 import { ReplyDecoder, encodeReply, formatEpsv, formatPasv, parseEpsv, parsePasv, parsePathname, quotePathname, type DecodedReply } from '@ftpkit/reply';
-import { announce, check } from '../lib/fuzz.js';
+import { announce, check, wellFormed } from '../lib/fuzz.js';
 import { chunking, concat, rawBytes, split, utf8 } from '../lib/bytes.js';
 
 announce('reply.fuzz');
@@ -49,7 +49,7 @@ function assertWellFormed(replies: readonly DecodedReply[]): void {
       ok(Number.isInteger(r.code) && r.code >= 100 && r.code <= 699, `code: ${show}`);
       ok(r.lines.length >= 1 && r.lines.every((l) => typeof l === 'string' && !l.includes('\n')), `lines: ${show}`);
       ok(r.text === r.lines.join('\n'), `text: ${show}`);
-      ok(r.lines.every((l) => l.isWellFormed()), `lone surrogate: ${show}`);
+      ok(r.lines.every(wellFormed), `lone surrogate: ${show}`);
     } else {
       ok(ERRORS.has(r.error.code) && r.error.replyCode === 421 && r.error.message.length > 0, `error: ${show}`);
     }

@@ -40,7 +40,7 @@ export const COMMAND_LINES: readonly string[] = [
   'RETR ../../../etc/passwd', 'CWD ..\\..\\', 'STOR /tmp/x', 'RNTO ../../escape', 'LIST *', 'xyzzy', 'retr a"b', 'STOR é日🐱',
 ];
 
-const telnet: fc.Arbitrary<number[]> = fc.oneof(
+const telnet: fc.Arbitrary<readonly number[]> = fc.oneof<fc.Arbitrary<readonly number[]>[]>(
   fc.constant([255, 244]), // IAC IP
   fc.constant([255, 242]), // IAC DM
   fc.constant([255, 244, 242]), // IAC IP DM (urgent IAC lost)

@@ -95,3 +95,6 @@ export async function checkAsync<Ts extends [unknown, ...unknown[]]>(name: strin
     counts.set(name, (counts.get(name) ?? 0) + ran);
   }
 }
+
+/** No lone UTF-16 surrogate (String.prototype.isWellFormed, which ES2022 typings lack). */
+export const wellFormed = (s: string): boolean => !/[\uD800-\uDFFF]/u.test(s);
