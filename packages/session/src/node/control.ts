@@ -33,8 +33,11 @@ export interface ControlChannelOptions {
   closeTimeoutMs?: number;
   /** TCP keepalive initial delay in ms (`false` = off). Default 60 000. */
   keepAlive?: number | false;
-  /** FTPS: offer AUTH TLS with these settings (the session config must offer it too). */
-  tls?: FtpsOptions;
+  /**
+   * FTPS: offer AUTH TLS with these settings (the session config must offer it too); a
+   * function is asked at each AUTH, so new certificates apply to handshakes from then on.
+   */
+  tls?: FtpsOptions | (() => FtpsOptions);
   /** The socket is already TLS (implicit FTPS): its session state, from {@link acceptImplicitTls}. */
   implicit?: { session: SessionTls; info: TlsInfo };
 }
@@ -76,7 +79,7 @@ export class SocketControlChannel implements ControlChannel {
     if (options.proxiedDestination !== undefined) this.proxiedDestination = options.proxiedDestination;
     this.#tls = options.implicit;
     const ftps = options.tls;
-    if (ftps !== undefined && options.implicit === undefined) this.upgradeTls = () => this.#upgrade(ftps);
+    if (ftps !== undefined && options.implicit === undefined) this.upgradeTls = () => this.#upgrade(typeof ftps === 'function' ? ftps() : ftps);
     socket.on('error', () => undefined);
     socket.setNoDelay(true);
     if (options.keepAlive !== false) socket.setKeepAlive(true, options.keepAlive ?? 60_000);

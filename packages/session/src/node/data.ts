@@ -20,6 +20,9 @@
  *   wrapper) each chunk is written as the socket delivers it, and a file sink behind the
  *   wrapper still learns whether the stream ended cleanly. `destroy()` aborts either
  *   with EABORTED.
+ * - PROT P: `secure()` takes the socket from the connection and runs the TLS server
+ *   handshake with the control connection's per-session context (./tls.ts), so
+ *   `resumed` means "resumed this session's TLS".
  * - After a send the socket has sent its FIN; it is destroyed when the peer closes or
  *   after `lingerMs` (ProFTPD TimeoutLinger), so a peer that never closes leaks nothing.
  * - Nagle stays on for data (bulk transfer); every socket has an 'error' listener

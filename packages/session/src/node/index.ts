@@ -40,6 +40,8 @@ export { nodeDataChannels, unmapIpv4, SocketDataConnection, WRITE_BUFFER } from 
 export type { DataChannelOptions } from './data.js';
 export { CONTROL_BUFFER, SocketControlChannel, acceptImplicitTls } from './control.js';
 export type { ControlChannelOptions, ControlHandlers } from './control.js';
-export { SessionTls } from './tls.js';
+export { MODERN_CIPHERS, SessionTls, checkFtpsOptions } from './tls.js';
 export type { FtpsOptions } from './tls.js';
+export { selfSignedCertificate } from './x509.js';
+export type { PemCertificate, SelfSignedOptions } from './x509.js';
 export { systemClock } from './clock.js';

@@ -44,6 +44,7 @@ import { SocketControlChannel, acceptImplicitTls } from './control.js';
 import type { ControlChannelOptions } from './control.js';
 import { nodeDataChannels } from './data.js';
 import type { DataChannelOptions } from './data.js';
+import { checkFtpsOptions } from './tls.js';
 import type { FtpsOptions } from './tls.js';
 
 /** An address to listen on. */
@@ -287,6 +288,8 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   readonly #handshaking = new Set<net.Socket>();
   #nextId = 1;
   #closing: Promise<void> | undefined;
+  /** FTPS settings in force (the `tls` option, then what {@link updateTls} gave). */
+  #tls: FtpsOptions | undefined;
 
   constructor(options: FtpServerOptions = {}) {
     super();
@@ -297,7 +300,22 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     this.#data = isFactory(options.dataChannels) ? options.dataChannels : nodeDataChannels(options.dataChannels ?? {});
     const pp = options.passivePorts;
     this.#passivePorts = pp === undefined || pp instanceof PortAllocator ? pp : new PortAllocator({ ranges: pp, random: this.#random });
+    if (options.tls !== undefined) checkFtpsOptions(options.tls);
+    this.#tls = options.tls;
   }
+
+  /**
+   * New FTPS certificates or settings (a reload, SIGHUP): every TLS handshake that starts
+   * from now on uses them — implicit connections, AUTH TLS, and the data connections of
+   * sessions that start TLS from now on. Sessions already protected keep their own.
+   * @throws Error `ERR_FTPS_OPTION_INVALID` (the previous settings stay in force).
+   */
+  updateTls(options: FtpsOptions): void {
+    checkFtpsOptions(options);
+    this.#tls = options;
+  }
+
+  readonly #currentTls = (): FtpsOptions => this.#tls as FtpsOptions;
 
   /** Open control connections. */
   get sessions(): number {
@@ -330,7 +348,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     const wanted = toArray(addresses ?? this.#options.listen, { host: '::', port: 21 });
     try {
       for (const a of wanted) {
-        if (a.implicitTls === true && this.#options.tls === undefined) {
+        if (a.implicitTls === true && this.#tls === undefined) {
           throw Object.assign(new TypeError('createFtpServer: implicitTls needs the tls option'), { code: 'ERR_SERVER_OPTION_INVALID' });
         }
         const implicit = a.implicitTls === true;
@@ -412,7 +430,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
   /** A new control connection; implicit FTPS shakes hands first (limits are then answered under TLS). */
   async #accept(socket: net.Socket, implicit: boolean): Promise<void> {
     socket.on('error', () => undefined);
-    const ftps = this.#options.tls;
+    const ftps = this.#tls;
     if (!implicit || ftps === undefined) {
       this.#connection(socket, undefined);
       return;
@@ -472,7 +490,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
       this.#refuse(socket, { ...base, reason: 'config-error', reply: `421 ${REPLY_421}`, message: `session configuration failed: ${String(error)}` });
       return;
     }
-    if (this.#options.tls !== undefined && config.tls === undefined) config = { ...config, tls: {} };
+    if (this.#tls !== undefined && config.tls === undefined) config = { ...config, tls: {} };
     this.#open(socket, ctx, host, config, implicit);
   }
 
@@ -480,7 +498,7 @@ export class FtpServer extends EventEmitter<FtpServerEvents> {
     const info: SessionInfo = { ...ctx, id: this.#nextId++, startedAt: this.#clock.now() };
     const channelOptions: ControlChannelOptions = { keepAlive: this.#options.keepAlive ?? 60_000 };
     if (implicit !== undefined) channelOptions.implicit = implicit;
-    else if (this.#options.tls !== undefined) channelOptions.tls = this.#options.tls;
+    else if (this.#tls !== undefined) channelOptions.tls = this.#currentTls;
     const control = new SocketControlChannel(socket, channelOptions);
     let entry!: Entry;
     const options = {

@@ -18,10 +18,59 @@ import tls from 'node:tls';
 import type { TlsInfo } from '../ports.js';
 
 export interface FtpsOptions {
-  /** Certificate, key, CA, protocol versions, ciphers… (`tls.createSecureContext` options). */
+  /**
+   * Certificate, key, CA, protocol versions, ciphers… (`tls.createSecureContext` options).
+   * Defaults: TLS 1.2 and 1.3 only (`minVersion` below TLSv1.2 is refused) and, for TLS
+   * 1.2, {@link MODERN_CIPHERS} in the server's order.
+   */
   context: tls.SecureContextOptions;
   /** Give up a handshake after this long. Default 10 000 ms. */
   handshakeTimeoutMs?: number;
+}
+
+/** TLS 1.2 cipher suites offered by default: ECDHE key exchange and AEAD only (TLS 1.3 suites are OpenSSL's). */
+export const MODERN_CIPHERS: string = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+const OLD_PROTOCOLS: ReadonlySet<string> = new Set(['SSLv3', 'TLSv1', 'TLSv1.1']);
+
+/** The secure-context options of `options` with ftpkit's defaults. */
+function contextOptions(options: FtpsOptions): tls.SecureContextOptions {
+  return { minVersion: 'TLSv1.2', ciphers: MODERN_CIPHERS, honorCipherOrder: true, ...options.context };
+}
+
+/**
+ * Checks FTPS options before any client sees them: a usable certificate and key, and no
+ * protocol older than TLS 1.2.
+ * @throws Error `ERR_FTPS_OPTION_INVALID`.
+ */
+export function checkFtpsOptions(options: FtpsOptions): void {
+  const fail = (message: string, cause?: unknown): never => {
+    throw Object.assign(new Error(`FTPS: ${message}`, cause === undefined ? undefined : { cause }), { code: 'ERR_FTPS_OPTION_INVALID' });
+  };
+  const context = contextOptions(options);
+  if (context.minVersion !== undefined && OLD_PROTOCOLS.has(context.minVersion)) fail(`minVersion ${context.minVersion}: only TLSv1.2 and TLSv1.3 are offered`);
+  if (context.cert === undefined || context.key === undefined) {
+    if (context.pfx === undefined) fail('a certificate and its key are needed (context.cert and context.key)');
+  }
+  try {
+    tls.createSecureContext(context);
+  } catch (error) {
+    fail(`certificate, key or settings unusable: ${reasonOf(error)}`, error);
+  }
+}
+
+/** OpenSSL's reason (`wrong version number`) rather than its whole error-queue line. */
+export function reasonOf(error: unknown): string {
+  const reason = (error as { reason?: unknown } | undefined)?.reason;
+  if (typeof reason === 'string' && reason !== '') return reason;
+  return error instanceof Error ? error.message.trim() : String(error);
 }
 
 /** The TLS state of one control connection, shared with its data connections. */
@@ -33,7 +82,7 @@ export class SessionTls {
   readonly #sessions = new Map<string, Buffer>();
 
   constructor(options: FtpsOptions) {
-    this.secureContext = tls.createSecureContext({ ...options.context, ticketKeys: randomBytes(48) });
+    this.secureContext = tls.createSecureContext({ ...contextOptions(options), ticketKeys: randomBytes(48) });
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
     this.server = new tls.Server({ secureContext: this.secureContext });
     this.server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
@@ -93,7 +142,7 @@ export function serverHandshake(socket: net.Socket, session: SessionTls): Promis
       resolve(r);
     };
     const secured = (): void => done({ ok: true, socket: t, info: tlsInfo(t, session), resumed: t.isSessionReused() });
-    const failed = (error: Error): void => done({ ok: false, reason: 'handshake', message: error.message });
+    const failed = (error: Error): void => done({ ok: false, reason: 'handshake', message: reasonOf(error) });
     const closed = (): void => done({ ok: false, reason: 'closed', message: 'connection closed during the TLS handshake' });
     const timer = setTimeout(() => done({ ok: false, reason: 'timeout', message: 'TLS handshake timed out' }), session.handshakeTimeoutMs);
     t.once('secure', secured);
