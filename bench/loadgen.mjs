@@ -28,6 +28,7 @@ const { values: opt } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     settle: { type: 'string', default: '3' },
     'server-pid': { type: 'string' },
+    'max-step-seconds': { type: 'string', default: 'Infinity' },
     'pasv-min': { type: 'string' },
     'pasv-max': { type: 'string' },
     connect: { type: 'boolean', default: false },
@@ -202,6 +203,7 @@ async function idle() {
   const out = [];
   let failures = 0;
   let firstError;
+  let stoppedEarly;
   for (const target of steps) {
     const need = target - conns.length;
     const t0 = now();
@@ -221,9 +223,18 @@ async function idle() {
       rssKiBPerSession: alive > 0 ? (m.rssKiB - base.rssKiB) / alive : undefined,
     });
     if (alive < target * 0.95) break;
+    // A process-per-session server (processes grow with sessions) whose next step would
+    // take longer than allowed stops here: its memory per session is flat.
+    const nextTarget = steps[steps.indexOf(target) + 1];
+    const projected = nextTarget ? (loginSeconds / need) * (nextTarget - alive) : 0;
+    if (nextTarget && m.processes >= alive && projected > Number(opt['max-step-seconds'])) {
+      stoppedEarly = `process per session; ${nextTarget} sessions would take ~${Math.round(projected)} s more`;
+      log(stoppedEarly);
+      break;
+    }
   }
   for (const c of conns) c.destroy();
-  return { baseline: base, steps: out, failures, firstError };
+  return { baseline: base, steps: out, failures, firstError, stoppedEarly };
 }
 
 // PASV allocations in one session, optionally connecting to each advertised port; then

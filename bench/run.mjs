@@ -23,6 +23,9 @@ const GROUPS = ['micro', 'loopback', 'retr', 'stor', 'sessions', 'pipeline', 'id
 const REPO_DIR = path.dirname(BENCH_DIR);
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const IDLE_ONCE_SECONDS = 60;
+// Without --idle-full, a process-per-session server stops at 1 000 idle sessions when
+// 5 000 would take it longer than this to log in.
+const IDLE_STEP_SECONDS = 45;
 const everStarted = new Set();
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 const PROFILE_DIR = path.join(RESULTS_DIR, 'profiles', STAMP);
@@ -35,13 +38,14 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     markdown: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    'idle-full': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (flags.help) {
   process.stdout.write(`usage: node bench/run.mjs [--only ${GROUPS.join(',')}] [--servers ${ALL_SERVERS.join(',')}]
-                         [--quick] [--rounds N] [--markdown] [--cpu-prof]
+                         [--quick] [--rounds N] [--markdown] [--cpu-prof] [--idle-full]
 `);
   process.exit(0);
 }
@@ -252,7 +256,8 @@ function testPlan(ctx) {
   add('sessions8', ['--mode', 'sessions', '--clients', '8', '--duration', d, '--dir', 'list1000']);
   add('pipeline1', ['--mode', 'pipeline', '--depth', '1', '--duration', String(SIZES.shortDuration)]);
   add('pipeline16', ['--mode', 'pipeline', '--depth', '16', '--duration', String(SIZES.shortDuration)]);
-  add('idle', ['--mode', 'idle', '--steps', SIZES.idleSteps.join(','), '--settle', String(SIZES.settle)], { serverPid: true, timeoutMs: 900_000, rangeSize: 12000 });
+  add('idle', ['--mode', 'idle', '--steps', SIZES.idleSteps.join(','), '--settle', String(SIZES.settle),
+    '--max-step-seconds', flags['idle-full'] ? 'Infinity' : String(IDLE_STEP_SECONDS)], { serverPid: true, timeoutMs: 1_800_000, rangeSize: 12000 });
   add('pasv', ['--mode', 'pasv', '--duration', String(SIZES.shortDuration)], { pasvArgs: true });
   add('pasv-connect', ['--mode', 'pasv', '--connect', '--duration', String(SIZES.shortDuration)], { pasvArgs: true });
   add('pasv-full-foreign', ['--mode', 'pasv-full', '--variant', 'foreign'], { pasvArgs: true, rangeSize: 16 });
@@ -343,7 +348,7 @@ function summary(test, r) {
   if (r.MBps !== undefined) return `${fmtNum(r.MBps)} MB/s`;
   if (test.startsWith('sessions')) return `${fmtNum(r.perSecond)}/s p50 ${fmtNum(r.p50ms, 1)} ms p99 ${fmtNum(r.p99ms, 1)} ms${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`;
   if (test.startsWith('pipeline')) return `${fmtNum(r.perSecond)} cmds/s${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`;
-  if (test === 'idle') return r.steps.map((s) => `${s.sessions}: ${fmtNum(s.pssKiBPerSession, 1)} KiB PSS/session`).join(', ') + (r.failures ? ` (${r.failures} failed logins: ${r.firstError})` : '');
+  if (test === 'idle') return r.steps.map((s) => `${s.sessions}: ${fmtNum(s.pssKiBPerSession, 1)} KiB PSS/session`).join(', ') + (r.failures ? ` (${r.failures} failed logins: ${r.firstError})` : '') + (r.stoppedEarly ? ` (stopped: ${r.stoppedEarly})` : '');
   if (test.startsWith('pasv-full') && r.at === 'login') return `${r.code} at login after ${r.holders} sessions: ${r.text}`;
   if (test.startsWith('pasv-full')) return `${r.code} in ${fmtNum(r.ms, 2)} ms${r.code === 227 ? ` (port ${r.advertisedPort}${r.inRange ? '' : ', outside the range'})` : ''}: ${r.text}`;
   if (test.startsWith('pasv')) return `${fmtNum(r.perSecond)}/s, ${r.listenersAfterQuit} listeners left${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`;
@@ -407,13 +412,13 @@ async function main() {
         const r = await runCell(step, s, preps.get(s), ctx, work, na, shared);
         if (step.test === 'idle' && r.ok && r.steps.reduce((t, x) => t + x.loginSeconds, 0) > IDLE_ONCE_SECONDS) idleOnce.add(s);
         record({ kind: 'result', round, test: step.test, server: s, ...r });
-        push(results, step.test, s, r);
+        push(results, step.test, s, { ...r, round });
         log(`${step.test.padEnd(20)} ${s.padEnd(14)} ${summary(step.test, r)}`);
       };
       for (const step of plan.filter((p) => p.loopback)) {
         const r = await runLoopback(step);
         record({ kind: 'result', round, test: step.test, server: 'node', ...r });
-        push(results, step.test, 'node', r);
+        push(results, step.test, 'node', { ...r, round });
         log(`${step.test.padEnd(20)} node loopback  ${summary(step.test, r)}`);
       }
       const serverSteps = plan.filter((p) => !p.loopback);
@@ -458,7 +463,9 @@ function printProfiles(plan) {
     const files = profilesIn(path.join(PROFILE_DIR, step.test));
     if (files.length === 0) continue;
     const top = selfTimes(files, REPO_DIR);
-    log(`\n-- ftpkit ${step.test}: top frames by self time (${files.length} profile(s), ${(top.totalMs / 1000).toFixed(1)} s sampled; ${path.relative(process.cwd(), path.join(PROFILE_DIR, step.test))})\n${formatTop(top, 12)}`);
+    const idle = top.rows.find((r) => r.frame === '(idle)');
+    top.rows = top.rows.filter((r) => r !== idle);
+    log(`\n-- ftpkit ${step.test}: ${files.length} profile(s), ${(top.totalMs / 1000).toFixed(1)} s sampled, ${((idle?.share ?? 0) * 100).toFixed(0)}% idle; top frames by self time (${path.relative(process.cwd(), path.join(PROFILE_DIR, step.test))})\n${formatTop(top, 12)}`);
   }
 }
 

@@ -38,8 +38,8 @@ export function tableRows({ idleSteps = [1000, 5000] } = {}) {
   { id: 'pipeline1', test: 'pipeline1', label: 'pipelined cmds/s, depth 1', pick: (r) => r.perSecond, better: 'higher' },
   { id: 'pipeline16', test: 'pipeline16', label: 'pipelined cmds/s, depth 16', pick: (r) => r.perSecond, better: 'higher', target: { kind: 'peer', peer: 'pure-ftpd', factor: 1, text: '≥ 1.0× pure-ftpd' } },
   { id: `idle${idleA}`, test: 'idle', label: `idle PSS KiB/session, ${thousands(idleA)} sessions`, pick: idleStep(idleA, 'pssKiBPerSession'), better: 'lower', digits: 1 },
-  { id: `idle${idleB}`, test: 'idle', label: `idle PSS KiB/session, ${thousands(idleB)} sessions`, pick: idleStep(idleB, 'pssKiBPerSession'), better: 'lower', digits: 1, target: { kind: 'max', value: 12, text: '≤ 12 KiB' } },
-  { id: `idle${idleB}-rss`, test: 'idle', label: `idle RSS KiB/session, ${thousands(idleB)} sessions`, pick: idleStep(idleB, 'rssKiBPerSession'), better: 'lower', digits: 1 },
+  { id: `idle${idleB}`, test: 'idle', label: `idle PSS KiB/session, ${thousands(idleB)} sessions`, pick: idleStep(idleB, 'pssKiBPerSession'), stoppedAt: idleStep(idleA, 'pssKiBPerSession'), stoppedNote: `at ${thousands(idleA)}`, better: 'lower', digits: 1, target: { kind: 'max', value: 12, text: '≤ 12 KiB' } },
+  { id: `idle${idleB}-rss`, test: 'idle', label: `idle RSS KiB/session, ${thousands(idleB)} sessions`, pick: idleStep(idleB, 'rssKiBPerSession'), stoppedAt: idleStep(idleA, 'rssKiBPerSession'), stoppedNote: `at ${thousands(idleA)}`, better: 'lower', digits: 1 },
   { id: 'pasv', test: 'pasv', label: 'PASV/s in one session', pick: (r) => r.perSecond, better: 'higher', target: { kind: 'peer', peer: 'pure-ftpd', factor: 1.5, text: '≥ 1.5× pure-ftpd' } },
   { id: 'pasv-connect', test: 'pasv-connect', label: 'PASV+connect/s in one session', pick: (r) => r.perSecond, better: 'higher', target: { kind: 'peer', peer: 'pure-ftpd', factor: 1.5, text: '≥ 1.5× pure-ftpd' } },
   { id: 'pasv-leak', test: 'pasv', label: 'passive listeners left after QUIT', pick: (r) => r.listenersAfterQuit, better: 'lower', noRatio: true, worst: true, digits: 0, target: { kind: 'max', value: 0, text: '0' } },
@@ -66,6 +66,11 @@ export function median(values) {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
+/** A ratio with enough digits to tell small ones apart (0.004×, 0.82×, 12.7×). */
+export function fmtRatio(r) {
+  return fmtNum(r, r >= 100 ? 0 : r >= 10 ? 1 : r >= 0.1 ? 2 : 3);
+}
+
 export function fmtNum(x, digits) {
   if (x === undefined) return '–';
   const d = digits ?? (Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2);
@@ -85,6 +90,7 @@ export function buildTable(results, servers, na, opts = {}) {
     loopback1: median(okOf('loopback1', 'node').map((r) => r.MBps)),
     loopback4: median(okOf('loopback4', 'node').map((r) => r.MBps)),
   };
+  const loopOf = (test, round) => okOf(test, 'node').find((r) => r.round === round)?.MBps;
   const rows = [];
   const missed = [];
   for (const row of tableRows(opts)) {
@@ -103,7 +109,13 @@ export function buildTable(results, servers, na, opts = {}) {
       const picked = ok.map(row.pick);
       let v = row.worst ? Math.max(...picked.filter((x) => x !== undefined)) : median(picked);
       if (!Number.isFinite(v)) v = undefined;
-      if (v !== undefined && row.relativeTo) v = loop[row.relativeTo] ? v / loop[row.relativeTo] : undefined;
+      // A share of the loopback figure pairs each round with the loopback of that round.
+      if (row.relativeTo) v = median(ok.map((r) => { const l = loopOf(row.relativeTo, r.round); return l ? row.pick(r) / l : undefined; }));
+      if (v === undefined && row.stoppedAt) {
+        // The server stopped at the first step (process per session): show that, unjudged.
+        const early = median(ok.filter((r) => r.stoppedEarly).map(row.stoppedAt));
+        if (early !== undefined) { cellText.set(s, `${fmtNum(early, row.digits)} (${row.stoppedNote})`); continue; }
+      }
       values.set(s, v);
       cellText.set(s, v === undefined ? '–' : row.unit === '%' ? `${fmtNum(v * 100, 0)}%` : fmtNum(v, row.digits));
     }
@@ -112,7 +124,7 @@ export function buildTable(results, servers, na, opts = {}) {
       const t = cellText.get(s) ?? '–';
       const v = values.get(s);
       if (s === 'ftpkit' || row.noRatio || row.describe || fk === undefined || v === undefined || v === 0) return t;
-      return `${t} (${fmtNum(fk / v, 2)}×)`;
+      return `${t} (${fmtRatio(fk / v)}×)`;
     });
     const status = row.target ? judge(row.target, fk, values, servers) : '';
     if (status.startsWith('MISSED')) missed.push({ id: row.id, label: row.label, target: row.target.text, status, value: fk });
@@ -145,7 +157,7 @@ function judge(target, fk, values, servers) {
   } else {
     ok = fk >= target.value;
   }
-  const ratio = ref ? ` (${fmtNum(fk / ref, 2)}×)` : '';
+  const ratio = ref ? ` (${fmtRatio(fk / ref)}×)` : '';
   return ok ? `met${ratio}` : `MISSED${ratio}`;
 }
 
