@@ -29,7 +29,6 @@ export function layeredValues<K extends keyof SettingsLayer>(
 
 /** Settings the configuration sets that this server does not apply yet, with the directive name. */
 const UNAPPLIED: readonly [keyof SettingsLayer, string, (v: unknown) => boolean][] = [
-  ['tlsEngine', 'TLSEngine on (FTPS is not implemented yet; clients get plain FTP)', (v) => v === true],
   ['displayLogin', 'DisplayLogin', () => true],
   ['displayChdir', 'DisplayChdir', () => true],
   ['accessGrantMsg', 'AccessGrantMsg', () => true],

@@ -17,15 +17,26 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { FtpkitConfig } from '@ftpkit/config';
+import { DEFAULT_SETTINGS, type FtpkitConfig } from '@ftpkit/config';
 import { resolveVirtualHostNames } from '@ftpkit/config/node';
 import { masqueradingLine } from '@ftpkit/masquerade';
-import { FtpSession, type ControlChannel, type DataChannelFactory, type DataConnection, type SessionEvent } from '@ftpkit/session';
-import { SocketControlChannel, localFileSystem, nodeDataChannels, systemClock, type ControlChannelOptions } from '@ftpkit/session/node';
+import {
+  FtpSession,
+  type ControlChannel,
+  type DataChannelFactory,
+  type DataConnection,
+  type SecureDataRequest,
+  type SecureDataResult,
+  type SessionEvent,
+  type TlsInfo,
+  type TlsUpgradeResult,
+} from '@ftpkit/session';
+import { SocketControlChannel, acceptImplicitTls, localFileSystem, nodeDataChannels, systemClock, type ControlChannelOptions } from '@ftpkit/session/node';
 import { acceptProxied } from '@ftpkit/proxy-protocol/node';
 import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
+import { serverFtps, type ServerFtps } from './ftps.js';
 import { PasswordPool } from './password-pool.js';
 import { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
 import { SessionPlanner, SessionTable, featHiddenFor, type Generation, type PlannedSession } from './sessions.js';
@@ -46,7 +57,6 @@ export interface FtpkitServerOptions {
 
 interface LiveSession {
   id: number;
-  socket: Socket;
   session: FtpSession;
   control: ServerControl;
   /** Data connections sending or receiving (files and listings). */
@@ -56,8 +66,6 @@ interface LiveSession {
   onIdle: (() => void) | undefined;
 }
 
-/** Bytes of unread replies after which the server stops reading a client's commands. */
-const CONTROL_BUFFER = 64 * 1024;
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`. */
 function unmap(address: string): string {
@@ -76,9 +84,11 @@ class ServerControl implements ControlChannel {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly proxiedDestination?: string;
+  /** AUTH TLS (present when the server has FTPS). */
+  readonly upgradeTls?: () => Promise<TlsUpgradeResult>;
   onWrite: ((text: string) => void) | undefined;
 
-  constructor(private readonly inner: SocketControlChannel) {
+  constructor(readonly inner: SocketControlChannel) {
     // IPv4 clients of a dual-stack listener appear as ::ffff:a.b.c.d; the session, the
     // banner and the logs see the IPv4 address (RFC 4291 §2.5.5.2).
     this.localAddress = unmap(inner.localAddress);
@@ -86,6 +96,12 @@ class ServerControl implements ControlChannel {
     this.remoteAddress = unmap(inner.remoteAddress);
     this.remotePort = inner.remotePort;
     if (inner.proxiedDestination !== undefined) this.proxiedDestination = inner.proxiedDestination;
+    const upgrade = inner.upgradeTls;
+    if (upgrade !== undefined) this.upgradeTls = () => upgrade();
+  }
+
+  get tls(): TlsInfo | undefined {
+    return this.inner.tls;
   }
 
   get secure(): boolean {
@@ -106,6 +122,10 @@ class ServerControl implements ControlChannel {
     this.write(`${code} ${text}\r\n`);
     this.inner.close();
   }
+
+  destroy(): void {
+    this.inner.destroy();
+  }
 }
 
 /** Count a session's data transfers (files and listings) through its data connections. */
@@ -120,18 +140,33 @@ function counted(factory: DataChannelFactory, entry: () => LiveSession): DataCha
     }
   };
   // Explicit delegation: the connections keep private state, so no prototype tricks.
-  const wrap = (c: DataConnection): DataConnection => ({
-    get remoteAddress() {
-      return c.remoteAddress;
-    },
-    get remotePort() {
-      return c.remotePort;
-    },
-    send: (source) => during(() => c.send(source)),
-    receive: (sink) => during(() => c.receive(sink)),
-    destroy: () => c.destroy(),
-  });
+  const raw = new WeakMap<DataConnection, DataConnection>();
+  const wrap = (c: DataConnection): DataConnection => {
+    const w: DataConnection = {
+      get remoteAddress() {
+        return c.remoteAddress;
+      },
+      get remotePort() {
+        return c.remotePort;
+      },
+      send: (source) => during(() => c.send(source)),
+      receive: (sink) => during(() => c.receive(sink)),
+      destroy: () => c.destroy(),
+    };
+    raw.set(w, c);
+    return w;
+  };
+  const secure = factory.secure?.bind(factory);
   return {
+    // PROT P: the handshake runs on the real connection (it is the node data channel's own).
+    ...(secure === undefined
+      ? {}
+      : {
+          secure: async (conn: DataConnection, request: SecureDataRequest): Promise<SecureDataResult> => {
+            const r = await secure(raw.get(conn) ?? conn, request);
+            return r.ok ? { ...r, connection: wrap(r.connection) } : r;
+          },
+        }),
     listen: async (request) => {
       const r = await factory.listen(request);
       if (!r.ok) return r;
@@ -155,6 +190,25 @@ function counted(factory: DataChannelFactory, entry: () => LiveSession): DataCha
       return r.ok ? { ok: true, connection: wrap(r.connection) } : r;
     },
   };
+}
+
+/** FTPS per server: its own mod_tls directives over `<Global>`'s over the defaults. */
+function ftpsByServer(config: FtpkitConfig): Map<number, ServerFtps> {
+  const out = new Map<number, ServerFtps>();
+  for (const s of listeningServers(config)) {
+    const settings = { ...DEFAULT_SETTINGS, ...definedOnly(config.global.settings), ...definedOnly(s.settings) };
+    try {
+      const f = serverFtps(settings);
+      if (f !== undefined) out.set(s.id, f);
+    } catch (err) {
+      throw new Error(`${s.label}: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+function definedOnly<T extends object>(layer: T): Partial<T> {
+  return Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export class FtpkitServer {
@@ -204,6 +258,13 @@ export class FtpkitServer {
     const masquerade = new MasqueradeGeneration(this.logger, config.daemon.dynMasqRefresh);
     const servers = listeningServers(config);
     await masquerade.add(servers.flatMap((s) => [...layeredValues(config, s, 'masqueradeAddress'), ...layeredValues(config, s, 'tlsMasqueradeAddress')].map((v) => v.value)));
+    let ftps: Map<number, ServerFtps>;
+    try {
+      ftps = ftpsByServer(config);
+    } catch (err) {
+      masquerade.close();
+      throw err;
+    }
     const generation: Generation = {
       id: this.nextGeneration++,
       config,
@@ -211,6 +272,7 @@ export class FtpkitServer {
       flagUsers: loaded.flagUsers ?? [],
       masquerade,
       featHidden: featHiddenFor(config),
+      ftps,
     };
     // Logged before binding, as ProFTPD does while fixing up its servers.
     this.logStartupLines(generation);
@@ -338,7 +400,7 @@ export class FtpkitServer {
     }
     const proxy = planner.proxyProtocolFor(unmap(socket.localAddress ?? ''), socket.localPort ?? 0);
     if (proxy === undefined) {
-      this.startSession(socket, planner, {}, undefined);
+      void this.secureAndStart(socket, planner, {});
       return;
     }
     // ProxyProtocolEngine on: every connection starts with a PROXY v1/v2 header (mod_proxy_protocol).
@@ -354,11 +416,33 @@ export class FtpkitServer {
       const options: ControlChannelOptions = r.proxied
         ? { remote: { address: r.remoteAddress, port: r.remotePort }, proxiedDestination: unmap(r.localAddress) }
         : {};
-      this.startSession(socket, this.planner ?? planner, options, r.rest);
+      // The bytes after the header belong to FTP (or to the TLS handshake): put them back.
+      if (r.rest.length > 0) socket.unshift(Buffer.from(r.rest));
+      void this.secureAndStart(socket, this.planner ?? planner, options);
     });
   }
 
-  private startSession(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions, rest: Uint8Array | undefined): void {
+  /** FTPS: offer AUTH TLS, or run the handshake first for implicit FTPS (`TLSOptions UseImplicitSSL`). */
+  private async secureAndStart(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions): Promise<void> {
+    const ftps = planner.ftpsFor(unmap(socket.localAddress ?? ''), socket.localPort ?? 0);
+    if (ftps === undefined) {
+      this.startSession(socket, planner, options);
+      return;
+    }
+    if (!ftps.implicit) {
+      this.startSession(socket, planner, { ...options, tls: ftps.options });
+      return;
+    }
+    const r = await acceptImplicitTls(socket, ftps.options);
+    if (!r.ok) {
+      this.logger.info({ client: unmap(options.remote?.address ?? socket.remoteAddress ?? '') }, `TLS handshake failed: ${r.message}`);
+      socket.destroy();
+      return;
+    }
+    this.startSession(r.socket, planner, { ...options, implicit: r.implicit });
+  }
+
+  private startSession(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions): void {
     const id = this.nextSessionId++;
     const control = new ServerControl(new SocketControlChannel(socket, options));
     const remote = control.remoteAddress;
@@ -393,23 +477,15 @@ export class FtpkitServer {
       random: Math.random,
       onEvent: (e) => this.onEvent(entry, e, log, planned, transferLog, () => anonymousPassword),
     });
-    const entry: LiveSession = { id, socket, session, control, transfers: 0, remote, onIdle: undefined };
+    const entry: LiveSession = { id, session, control, transfers: 0, remote, onIdle: undefined };
     this.live.set(id, entry);
     this.table.add(id, planned.serverKey, remote);
-    socket.on('data', (chunk: Buffer) => {
-      session.receive(chunk);
-      // A client that does not read its replies stops being read (flow control).
-      if (socket.writableLength > CONTROL_BUFFER) {
-        socket.pause();
-        socket.once('drain', () => socket.resume());
-      }
-    });
-    socket.on('close', () => session.close());
-    if (rest !== undefined && rest.length > 0) queueMicrotask(() => session.receive(rest));
+    // The channel delivers the client's bytes (decrypted after AUTH TLS), with flow control.
+    control.inner.start({ data: (chunk) => session.receive(chunk), close: () => session.close() });
     void session.closed.then(() => {
       this.live.delete(id);
       this.table.remove(id);
-      if (!socket.destroyed) socket.end();
+      control.close();
     });
     session.start();
   }
@@ -508,7 +584,7 @@ export class FtpkitServer {
       for (const s of this.live.values()) {
         goodbye(s);
         s.session.close();
-        s.socket.destroy();
+        s.control.destroy();
       }
     }
     await Promise.race([closedAll, new Promise((r) => setTimeout(r, 2000))]);

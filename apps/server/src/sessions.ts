@@ -26,6 +26,7 @@ import {
 } from '@ftpkit/config';
 import type { AuthenticatedUser, Authenticator, FileSystem, SessionConfig } from '@ftpkit/session';
 import type { FlagUser } from './defaults.js';
+import { sessionTls, type ServerFtps } from './ftps.js';
 import type { Logger } from './log.js';
 import type { AllocatorRegistry, AuthFileCache, MasqueradeGeneration } from './resources.js';
 
@@ -38,6 +39,8 @@ export interface Generation {
   readonly masquerade: MasqueradeGeneration;
   /** FEAT lines hidden by the main server's `<Limit EPSV>`/`<Limit EPRT>` DenyAll (Issue #1383). */
   readonly featHidden: readonly string[];
+  /** FTPS of each server (by id) with `TLSEngine on`, certificates already read. */
+  readonly ftps: ReadonlyMap<number, ServerFtps>;
 }
 
 /** Live sessions, for MaxClients / MaxClientsPerHost (authenticated sessions only, as ProFTPD counts). */
@@ -168,6 +171,12 @@ export class SessionPlanner {
     return { timeoutMs: seconds * 1000 };
   }
 
+  /** FTPS of the server a connection reaches (by the socket's local end), if it has TLSEngine on. */
+  ftpsFor(localAddress: string, localPort: number): ServerFtps | undefined {
+    const r = selectServer(this.generation.config, { localAddress, localPort });
+    return r.ok ? this.generation.ftps.get(r.value.id) : undefined;
+  }
+
   /** At connect. `ok: false` carries the reply to send before closing (500 no server). */
   plan(conn: ConnectionInfo): { ok: true; planned: PlannedSession } | { ok: false; code: number; text: string } {
     const r = resolveSessionConfig(this.generation.config, {
@@ -223,6 +232,8 @@ export class SessionPlanner {
           ? 'allow'
           : 'deny',
       featHidden: this.generation.featHidden,
+      // AUTH TLS is offered when the server has FTPS (the control channel then can upgrade).
+      ...(this.generation.ftps.has(effective.server.id) ? { tls: sessionTls(s) } : {}),
       maxLoginAttempts: s.maxLoginAttempts,
       timeouts: {
         login: s.timeoutLogin,

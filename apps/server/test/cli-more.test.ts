@@ -187,3 +187,52 @@ ProxyProtocolTimeout 1
     await s.stop();
   });
 });
+
+describe('FTPS (TLSEngine on)', () => {
+  function certificate(dir: string): { cert: string; key: string } {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    return { cert, key };
+  }
+  const curl = (args: string[]): { code: number; out: string } => {
+    try {
+      return { code: 0, out: execFileSync('curl', ['-s', '-S', '--max-time', '10', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    } catch (e) {
+      const err = e as { status: number; stdout: string; stderr: string };
+      return { code: err.status, out: `${err.stdout}${err.stderr}` };
+    }
+  };
+
+  it('AUTH TLS with PROT P (curl --ssl-reqd); TLSRequired refuses plain FTP', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'hello.txt'), 'over TLS\n');
+    const { cert, key } = certificate(dir);
+    const port = await freePort();
+    const s = await serve(['--config', loopbackConf(dir, port, `TLSEngine on\nTLSRSACertificateFile ${cert}\nTLSRSACertificateKeyFile ${key}\nTLSRequired on`)]);
+    const secure = curl(['--ssl-reqd', '-k', `ftp://127.0.0.1:${port}/hello.txt`]);
+    expect(secure, secure.out).toEqual({ code: 0, out: 'over TLS\n' });
+    const plain = curl([`ftp://127.0.0.1:${port}/hello.txt`]);
+    expect(plain.code).not.toBe(0);
+    await s.stop();
+  });
+
+  it('TLSOptions UseImplicitSSL: TLS from the first byte (ftps://)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'hello.txt'), 'implicit\n');
+    const { cert, key } = certificate(dir);
+    const port = await freePort();
+    const s = await serve(['--config', loopbackConf(dir, port, `TLSEngine on\nTLSRSACertificateFile ${cert}\nTLSRSACertificateKeyFile ${key}\nTLSOptions UseImplicitSSL`)]);
+    const r = curl(['-k', `ftps://127.0.0.1:${port}/hello.txt`]);
+    expect(r, r.out).toEqual({ code: 0, out: 'implicit\n' });
+    await s.stop();
+  });
+
+  it('a missing certificate stops serve with the directive named', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const r = await runCli(['serve', '--config', loopbackConf(dir, port, `TLSEngine on\nTLSRSACertificateFile ${join(dir, 'nope.pem')}`), '--log-format', 'json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/TLSRSACertificateFile .*nope\.pem: ENOENT/);
+  });
+});
