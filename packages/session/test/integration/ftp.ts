@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { ReplyDecoder, parseEpsv, parsePasv } from '@ftpkit/reply';
 import type { DecodedReply } from '@ftpkit/reply';
 import { createFtpServer, simpleAuthenticator } from '../../src/node/index.js';
@@ -123,6 +124,19 @@ export class RawClient {
     const parsed = parseEpsv(r);
     if (!parsed.ok) throw new Error(`bad EPSV reply: ${r}`);
     return { port: parsed.value.port, data: () => connect(parsed.value.port) };
+  }
+
+  /** AUTH TLS, then a client over the TLS socket (use it instead of this one). */
+  async startTls(options: tls.ConnectionOptions = {}): Promise<RawClient> {
+    const r = await this.cmd('AUTH TLS');
+    if (!r.startsWith('234')) throw new Error(`AUTH TLS refused: ${r}`);
+    this.socket.removeAllListeners('data');
+    const secure = tls.connect({ socket: this.socket, rejectUnauthorized: false, ...options });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    return new RawClient(secure);
   }
 
   close(): void {
