@@ -40,9 +40,22 @@ export interface ConfigFlags {
   lenient: boolean;
 }
 
+/** How one process takes part in a larger deployment (`ftpkit serve` only; with --config too). */
+export interface ScaleFlags {
+  /** `--workers n`: run n processes (node:cluster); undefined = one process. */
+  workers?: number;
+  /** `--passive-partition i/n`: this instance's part of every PassivePorts range (index from 0). */
+  partition?: { index: number; count: number };
+  /** `--passive-share`: share mode for passive ports. */
+  share: boolean;
+  /** `--passive-expose advertised:listened` (repeatable). */
+  expose: { from: { min: number; max: number }; to: { min: number; max: number } }[];
+}
+
 export interface ServeArgs extends ConfigFlags {
   command: 'serve';
   flags: ServerFlags;
+  scale: ScaleFlags;
   logFormat?: LogFormat;
   logLevel: string;
   drainTimeoutMs: number;
@@ -128,6 +141,17 @@ ${SERVER_FLAGS_USAGE}
 
 Passive ports:
 ${EXHAUSTION_USAGE}
+
+Scaling out (these work with --config too):
+  --workers <n>                run n server processes sharing the control port (node:cluster);
+                               each takes its own part of every PassivePorts range; a worker
+                               that dies is replaced
+  --passive-partition <i>/<n>  this instance hands out only part i of n of every PassivePorts
+                               range (instances behind a load balancer, e.g. 1/2 and 2/2)
+  --passive-share              one passive port serves several clients at once, told apart by
+                               their address (a few ports for many clients: Kubernetes)
+  --passive-expose <a-b>:<c-d> listen on c-d, advertise a-b (Docker -p a-b:c-d); repeatable,
+                               every PassivePorts port must be covered
 
 Logging and lifecycle:
   --log-format pretty|json     default: pretty on a terminal, JSON otherwise
@@ -322,6 +346,47 @@ function noPositionals(positionals: string[], usage: string): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`, usage);
 }
 
+const scaleOptions = {
+  workers: { type: 'string' },
+  'passive-partition': { type: 'string' },
+  'passive-share': { type: 'boolean' },
+  'passive-expose': { type: 'string', multiple: true },
+} as const;
+
+function scaleFlags(values: Values, usage: string): ScaleFlags {
+  const out: ScaleFlags = { share: values['passive-share'] === true, expose: [] };
+  const workers = str(values['workers']);
+  if (workers !== undefined) {
+    if (!/^\d{1,3}$/.test(workers) || Number(workers) < 1 || Number(workers) > 256) {
+      throw new UsageError(`--workers: '${workers}' must be a number of processes from 1 to 256`, usage);
+    }
+    out.workers = Number(workers);
+  }
+  const part = str(values['passive-partition']);
+  if (part !== undefined) {
+    const m = /^(\d{1,4})\/(\d{1,4})$/.exec(part);
+    const index = Number(m?.[1]);
+    const count = Number(m?.[2]);
+    if (m === null || index < 1 || count < 1 || index > count) {
+      throw new UsageError(`--passive-partition: '${part}' must be i/n with 1 <= i <= n (this instance's part, e.g. 1/2)`, usage);
+    }
+    out.partition = { index: index - 1, count };
+  }
+  for (const e of strs(values['passive-expose'])) {
+    const [advertised, listened, ...extra] = e.split(':');
+    if (advertised === undefined || listened === undefined || extra.length > 0) {
+      throw new UsageError(`--passive-expose: '${e}' must be advertised:listened, e.g. 30000-30099:60000-60099`, usage);
+    }
+    const to = parsePortRangeArg(advertised, '--passive-expose', usage);
+    const from = parsePortRangeArg(listened, '--passive-expose', usage);
+    if (to.max - to.min !== from.max - from.min) {
+      throw new UsageError(`--passive-expose: '${e}': ${advertised} and ${listened} differ in size`, usage);
+    }
+    out.expose.push({ from, to });
+  }
+  return out;
+}
+
 /** Parse `process.argv.slice(2)`. Throws {@link UsageError}. */
 export function parseCli(argv: readonly string[]): CliArgs {
   const [command, ...rest] = argv;
@@ -338,7 +403,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
     case 'serve': {
       const { values, positionals } = parse(
         rest,
-        { ...configOptions, ...serverOptions, ...helpOption, 'log-format': { type: 'string' }, 'log-level': { type: 'string' }, 'drain-timeout': { type: 'string' } },
+        { ...configOptions, ...serverOptions, ...scaleOptions, ...helpOption, 'log-format': { type: 'string' }, 'log-level': { type: 'string' }, 'drain-timeout': { type: 'string' } },
         SERVE_USAGE,
       );
       if (values['help'] === true) return { command: 'help', topic: 'serve' };
@@ -358,6 +423,7 @@ export function parseCli(argv: readonly string[]): CliArgs {
         command: 'serve',
         ...configFlags(values, flags, SERVE_USAGE),
         flags,
+        scale: scaleFlags(values, SERVE_USAGE),
         ...(logFormat === undefined ? {} : { logFormat }),
         logLevel,
         drainTimeoutMs: Math.round(Number(drain) * 1000),

@@ -17,6 +17,7 @@ import { classifyAddress } from './address.js';
 import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { CheckArgs } from './args.js';
 import { mergeRanges, type PortRange } from './firewall.js';
+import { ftpsOfServer } from './ftps.js';
 import { loadConfig } from './load-config.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -219,6 +220,16 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
     }
     if (userFile === undefined && s.anonymous.length === 0 && config.global.anonymous.length === 0) {
       findings.push({ severity: 'info', where: s.label, message: 'no AuthUserFile and no <Anonymous>: only users given with --user can log in' });
+    }
+  }
+  for (const s of servers) {
+    try {
+      const ftps = ftpsOfServer(config, s);
+      if (ftps !== undefined) {
+        findings.push({ severity: 'info', where: s.label, message: `FTPS: certificate loaded${ftps.implicit ? ', implicit TLS (UseImplicitSSL)' : ', AUTH TLS offered'}` });
+      }
+    } catch (err) {
+      findings.push({ severity: 'error', where: s.label, message: (err as Error).message.replace(`${s.label}: `, '') });
     }
   }
   for (const line of unappliedSettings(config)) findings.push({ severity: 'warning', where: source, message: line });

@@ -51,5 +51,12 @@ export function unappliedSettings(config: FtpkitConfig): string[] {
       if (v !== undefined && applies(v)) out.add(`${label}: parsed but not applied by this server yet`);
     }
   }
+  // FTPS is set up per server: mod_tls directives in conditional sections do not apply.
+  const conditional: SettingsLayer[] = [...config.global.layers, ...[config.main, ...config.virtualHosts].flatMap((s) => s.layers)].map((l) => l.content);
+  const anonymous: SettingsLayer[] = [...config.global.anonymous, ...[config.main, ...config.virtualHosts].flatMap((s) => s.anonymous)].map((a) => a.settings);
+  for (const layer of [...conditional, ...anonymous]) {
+    const tls = Object.keys(layer).filter((k) => k.startsWith('tls') && k !== 'tlsMasqueradeAddress' && k !== 'tlsRequired');
+    if (tls.length > 0) out.add(`mod_tls directives inside <IfClass>/<IfUser>/<IfGroup>/<Anonymous> (${tls.join(', ')}): parsed but not applied; set them for the server`);
+  }
   return [...out];
 }

@@ -8,7 +8,7 @@
  * before `User`/`Group` drop root, so root-only key files work, as in ProFTPD.
  */
 import { readFileSync } from 'node:fs';
-import type { Settings } from '@ftpkit/config';
+import { DEFAULT_SETTINGS, type FtpkitConfig, type ServerConfig, type Settings } from '@ftpkit/config';
 import type { SessionTlsConfig } from '@ftpkit/session';
 import { checkFtpsOptions, type FtpsOptions } from '@ftpkit/session/node';
 
@@ -77,6 +77,19 @@ export function serverFtps(settings: TlsSettings, read: (path: string) => string
     throw new Error(`${(err as Error).message} (TLSRSACertificateFile/TLSProtocol)`);
   }
   return { options, implicit: settings.tlsOptions.includes('UseImplicitSSL') };
+}
+
+function definedOnly<T extends object>(layer: T): Partial<T> {
+  return Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The FTPS of a server from its own mod_tls directives over `<Global>`'s over the defaults. */
+export function ftpsOfServer(config: FtpkitConfig, server: ServerConfig): ServerFtps | undefined {
+  try {
+    return serverFtps({ ...DEFAULT_SETTINGS, ...definedOnly(config.global.settings), ...definedOnly(server.settings) });
+  } catch (err) {
+    throw new Error(`${server.label}: ${(err as Error).message}`);
+  }
 }
 
 /** What the session core needs: TLSRequired and session reuse (TLSOptions NoSessionReuseRequired). */

@@ -1,7 +1,8 @@
 /**
  * What sessions share: one PortAllocator per distinct PassivePorts range (shared by every
  * session and every virtual host using that range, and kept across SIGHUP reloads so a
- * port is never handed out twice), one MasqueradeResolver per distinct
+ * port is never handed out twice; over this process's part of the range when instances
+ * or cluster workers split it), one MasqueradeResolver per distinct
  * MasqueradeAddress/TLSMasqueradeAddress pair over one DnsCache (DynMasqRefresh), and
  * one TransferLog per file.
  */
@@ -9,32 +10,77 @@ import type { AuthFileResult, AuthGroup, AuthUser, HostSpec, PortRange } from '@
 import { loadAuthGroupFile, loadAuthUserFile } from '@ftpkit/config/node';
 import { MasqueradeResolver, type Policy } from '@ftpkit/masquerade';
 import { DnsCache, type DnsCacheEvent } from '@ftpkit/masquerade/node';
-import { PortAllocator, type ExhaustionPolicy } from '@ftpkit/port-allocator';
+import { PortAllocator, formatPortRanges, type AllocatorError, type ExhaustionPolicy, type PortMapping } from '@ftpkit/port-allocator';
 import type { Logger } from './log.js';
 import { openTransferLog, type TransferLog } from './xferlog.js';
 
-/** Allocators live for the whole process: keyed by range and policy. */
+/** One part of n (`--passive-partition`, cluster workers), 0-based. */
+export interface PassivePart {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** How this process hands out the ports of every PassivePorts range (the scale-out flags). */
+export interface PassiveLayout {
+  /** Parts to take, outermost first: an instance's part, then a worker's part of it. */
+  readonly parts?: readonly PassivePart[];
+  /** Share mode: a port serves several clients at once, told apart by address. */
+  readonly share?: boolean;
+  /** Listened range -> advertised range (Docker `-p advertised:listened`). */
+  readonly expose?: readonly PortMapping[];
+}
+
+/**
+ * Allocators live for the whole process: one per PassivePorts range, over this
+ * process's part of it (`PortAllocator.partition`, once per level of `parts`).
+ */
 export class AllocatorRegistry {
   private readonly byKey = new Map<string, PortAllocator>();
   constructor(
     private readonly exhaustion: ExhaustionPolicy,
     /** Per client address (the session leases with its client's address as owner); 0 = none. */
     private readonly maxPerClient = 0,
+    private readonly layout: PassiveLayout = {},
   ) {}
 
+  /**
+   * The allocator of a PassivePorts range. Throws an Error naming the range when the
+   * layout does not fit it (a part that does not exist, ports the mapping leaves out).
+   */
   get(range: PortRange): PortAllocator {
     const key = `${range.min}-${range.max}`;
     let a = this.byKey.get(key);
     if (a === undefined) {
-      a = new PortAllocator({
-        ranges: [{ min: range.min, max: range.max }],
-        random: Math.random,
-        exhaustion: this.exhaustion,
-        ...(this.maxPerClient > 0 ? { maxPerOwner: this.maxPerClient } : {}),
-      });
+      const { parts = [], share = false, expose = [] } = this.layout;
+      try {
+        a = new PortAllocator({
+          ranges: [{ min: range.min, max: range.max }],
+          random: Math.random,
+          exhaustion: this.exhaustion,
+          ...(this.maxPerClient > 0 ? { maxPerOwner: this.maxPerClient } : {}),
+          ...(share ? { share } : {}),
+          ...(expose.length > 0 ? { expose } : {}),
+        });
+        for (const p of parts) a = a.partition(p.count)[p.index] as PortAllocator;
+      } catch (err) {
+        const e = err as AllocatorError;
+        const why =
+          e.code === 'ERR_ALLOCATOR_PARTITION_INVALID'
+            ? `cannot be split into ${parts.map((p) => p.count).join(' x ')} parts (${e.message})`
+            : e.message;
+        throw Object.assign(new Error(`PassivePorts ${key}: ${why}`), { code: e.code });
+      }
       this.byKey.set(key, a);
     }
     return a;
+  }
+
+  /** `PassivePorts 60000-60099: this process uses 60000-60049 (part 1 of 2)`, when the range is split. */
+  describe(range: PortRange): string | undefined {
+    const parts = this.layout.parts ?? [];
+    if (parts.length === 0) return undefined;
+    const which = parts.map((p) => `part ${p.index + 1} of ${p.count}`).join(', ');
+    return `PassivePorts ${range.min}-${range.max}: this process uses ${formatPortRanges(this.get(range).ranges)} (${which})`;
   }
 
   all(): ReadonlyMap<string, PortAllocator> {

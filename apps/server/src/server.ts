@@ -17,7 +17,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { DEFAULT_SETTINGS, type FtpkitConfig } from '@ftpkit/config';
+import type { FtpkitConfig } from '@ftpkit/config';
 import { resolveVirtualHostNames } from '@ftpkit/config/node';
 import { masqueradingLine } from '@ftpkit/masquerade';
 import {
@@ -36,7 +36,7 @@ import { acceptProxied } from '@ftpkit/proxy-protocol/node';
 import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
-import { serverFtps, type ServerFtps } from './ftps.js';
+import { ftpsOfServer, type ServerFtps } from './ftps.js';
 import { PasswordPool } from './password-pool.js';
 import { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
 import { SessionPlanner, SessionTable, featHiddenFor, type Generation, type PlannedSession } from './sessions.js';
@@ -192,23 +192,14 @@ function counted(factory: DataChannelFactory, entry: () => LiveSession): DataCha
   };
 }
 
-/** FTPS per server: its own mod_tls directives over `<Global>`'s over the defaults. */
+/** FTPS per server (throws, naming the server and directive, when a certificate is unusable). */
 function ftpsByServer(config: FtpkitConfig): Map<number, ServerFtps> {
   const out = new Map<number, ServerFtps>();
   for (const s of listeningServers(config)) {
-    const settings = { ...DEFAULT_SETTINGS, ...definedOnly(config.global.settings), ...definedOnly(s.settings) };
-    try {
-      const f = serverFtps(settings);
-      if (f !== undefined) out.set(s.id, f);
-    } catch (err) {
-      throw new Error(`${s.label}: ${(err as Error).message}`);
-    }
+    const f = ftpsOfServer(config, s);
+    if (f !== undefined) out.set(s.id, f);
   }
   return out;
-}
-
-function definedOnly<T extends object>(layer: T): Partial<T> {
-  return Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export class FtpkitServer {

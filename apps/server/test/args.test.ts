@@ -18,6 +18,7 @@ describe('ftpkit argument parsing', () => {
       defines: [],
       lenient: false,
       flags: { users: [], anonymous: false, allowForeignAddress: false },
+      scale: { share: false, expose: [] },
       logLevel: 'info',
       drainTimeoutMs: 30_000,
     });
@@ -42,6 +43,32 @@ describe('ftpkit argument parsing', () => {
         users: ['bob:s3:cret', 'amy:pw'], anonymous: true, allowForeignAddress: true, exhaustion: 'refuse',
       },
     });
+  });
+
+  it('reads the scale-out flags, with --config too', () => {
+    expect(
+      parseCli([
+        'serve', '-c', 'x.conf', '--workers', '4', '--passive-partition', '2/3', '--passive-share',
+        '--passive-expose', '30000-30099:60000-60099', '--passive-expose', '31000:61000',
+      ]),
+    ).toMatchObject({
+      config: 'x.conf',
+      scale: {
+        workers: 4,
+        partition: { index: 1, count: 3 },
+        share: true,
+        expose: [
+          { from: { min: 60000, max: 60099 }, to: { min: 30000, max: 30099 } },
+          { from: { min: 61000, max: 61000 }, to: { min: 31000, max: 31000 } },
+        ],
+      },
+    });
+    expect(usage(['serve', '--workers', '0']).message).toMatch(/from 1 to 256/);
+    expect(usage(['serve', '--passive-partition', '3/2']).message).toMatch(/1 <= i <= n/);
+    expect(usage(['serve', '--passive-partition', '0/2']).message).toMatch(/1 <= i <= n/);
+    expect(usage(['serve', '--passive-expose', '30000-30099']).message).toMatch(/advertised:listened/);
+    expect(usage(['serve', '--passive-expose', '30000-30009:60000-60099']).message).toMatch(/differ in size/);
+    expect(usage(['check', '--workers', '2']).usage).toMatch(/^Usage: ftpkit check/);
   });
 
   it('rejects bad values with the usage of the subcommand', () => {

@@ -89,6 +89,13 @@ MaxClients 5
     expect(missing.code).toBe(1);
   });
 
+  it('FTPS: an unreadable certificate is an error', async () => {
+    const conf = write('tls.conf', `TLSEngine on\nTLSRSACertificateFile ${join(dir, 'missing.pem')}\nTLSRSACertificateKeyFile ${join(dir, 'missing.key')}\n`);
+    const r = await runCli(['check', '-c', conf, '--no-scan']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ERROR +TLSRSACertificateFile .*missing\.pem: ENOENT/);
+  });
+
   it('checks the embedded default too (flags)', async () => {
     const r = await runCli(['check', '--no-scan', '--masquerade', '203.0.113.9', '--passive-ports', '60000-60009'], { cwd: dir });
     expect(r.code).toBe(0);
