@@ -21,6 +21,8 @@ export interface Fixtures {
   passwd: string;
   /** A large file in the user's home and its sha256. */
   big: { name: string; sha256: string; size: number };
+  /** A 4 MiB file for the parallel-transfer scenario. */
+  par: { name: string; sha256: string };
   /** A file to upload (outside the FTP root) and its sha256. */
   upload: { path: string; sha256: string; size: number };
   cleanup(): void;
@@ -34,16 +36,19 @@ export function makeFixtures(bigMiB = 48, uploadMiB = 24): Fixtures {
   const bigData = randomBytes(bigMiB << 20);
   writeFileSync(join(home, 'big.bin'), bigData);
   writeFileSync(join(home, 'small.txt'), 'hello through the NAT\n');
+  const parData = randomBytes(4 << 20);
+  writeFileSync(join(home, 'par.bin'), parData);
   const upData = randomBytes(uploadMiB << 20);
   const upPath = join(dir, 'upload.bin');
   writeFileSync(upPath, upData);
   const hash = execFileSync('openssl', ['passwd', '-6', PASSWORD], { encoding: 'utf8' }).trim();
   const passwd = join(dir, 'ftpd.passwd');
   writeFileSync(passwd, `${USER}:${hash}:65534:65534:NAT test user:${home}:/bin/sh\n`);
-  for (const p of [join(dir, 'home'), home, join(home, 'big.bin'), join(home, 'small.txt')]) chownSync(p, 65534, 65534);
+  for (const p of [join(dir, 'home'), home, join(home, 'big.bin'), join(home, 'small.txt'), join(home, 'par.bin')]) chownSync(p, 65534, 65534);
   return {
     dir, home, passwd,
     big: { name: 'big.bin', sha256: sha256(bigData), size: bigData.length },
+    par: { name: 'par.bin', sha256: sha256(parData) },
     upload: { path: upPath, sha256: sha256(upData), size: upData.length },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -71,6 +76,8 @@ export interface StartOptions {
   args?: string[];
   /** The namespace to run in. Default the server namespace. */
   ns?: string;
+  /** Extra environment variables (for `%{env:NAME}` in the configuration). */
+  env?: NodeJS.ProcessEnv;
   /** Where the readiness probe connects (inside the server namespace). Default 127.0.0.1. */
   probeAddress?: string;
   /** The control port the probe connects to. Default 2121. */
@@ -86,7 +93,7 @@ export async function startServerWith(t: Topology, confText: string, fx: Fixture
   const conf = join(fx.dir, `proftpd-${Date.now()}-${Math.random().toString(36).slice(2)}.conf`);
   writeFileSync(conf, confText);
   const ns = opts.ns ?? t.ns.srv;
-  const child = t.spawn(ns, process.execPath, [CLI, 'serve', '--config', conf, ...(opts.args ?? [])], { env: { ...process.env, NO_COLOR: '1' } });
+  const child = t.spawn(ns, process.execPath, [CLI, 'serve', '--config', conf, ...(opts.args ?? [])], { env: { ...process.env, NO_COLOR: '1', ...opts.env } });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });

@@ -174,11 +174,11 @@ MasqueradeAddress ${WAN.router}
   test('5. 50 parallel passive transfers from outside: all in range, all intact', async () => {
     forwardStandard();
     await withServer(base(fx, `MasqueradeAddress ${WAN.router}`), () => {
-      const script = `for i in $(seq 1 50); do curl -sS -v --disable-epsv --max-time 90 -o ${fx.dir}/par-$i ftp://${USER}:${PASSWORD}@${WAN.router}:2121/big.bin 2>${fx.dir}/par-$i.log & done; wait`;
+      const script = `for i in $(seq 1 50); do curl -sS -v --disable-epsv --max-time 90 -o ${fx.dir}/par-$i ftp://${USER}:${PASSWORD}@${WAN.router}:2121/${fx.par.name} 2>${fx.dir}/par-$i.log & done; wait`;
       t.exec(t.ns.ext, 'sh', ['-c', script], { timeoutMs: 180_000 });
       const ports = new Set<number>();
       for (let i = 1; i <= 50; i++) {
-        expect(sha256File(join(fx.dir, `par-${i}`)), `transfer ${i}`).toBe(fx.big.sha256);
+        expect(sha256File(join(fx.dir, `par-${i}`)), `transfer ${i}`).toBe(fx.par.sha256);
         const m = /227 Entering Passive Mode \(203,0,113,1,(\d+),(\d+)\)/.exec(readFileSync(join(fx.dir, `par-${i}.log`), 'utf8'));
         expect(m, `transfer ${i} PASV`).not.toBeNull();
         const port = Number(m![1]) * 256 + Number(m![2]);
