@@ -32,6 +32,8 @@ export interface ServerFlags {
   exhaustion?: 'refuse' | 'kernel';
   /** At most this many passive ports held at once by one client address (0 = no cap). */
   passivePerClient?: number;
+  /** `--tls`: FTPS on every server (TLSEngine on); a self-signed certificate where none is configured. */
+  tls?: boolean;
 }
 
 export interface ConfigFlags {
@@ -128,6 +130,10 @@ const EXHAUSTION_USAGE = `  --exhaustion refuse|kernel   when every PassivePorts
                                so one address cannot take the whole range (425 beyond it;
                                default 0 = no cap, as ProFTPD). Works with --config too.`;
 
+const TLS_USAGE = `  --tls                        FTPS (AUTH TLS, PROT P) on every server, as TLSEngine on; where
+                               no certificate is configured, a self-signed one generated for
+                               testing (clients must not verify it). Works with --config too.`;
+
 const CONFIG_USAGE = `Configuration:
   -c, --config <file>          a proftpd.conf-style configuration file
   -D, --define <NAME>          define NAME for <IfDefine NAME> (repeatable)
@@ -141,6 +147,9 @@ ${SERVER_FLAGS_USAGE}
 
 Passive ports:
 ${EXHAUSTION_USAGE}
+
+FTPS:
+${TLS_USAGE}
 
 Scaling out (these work with --config too):
   --workers <n>                run n server processes sharing the control port (node:cluster);
@@ -226,6 +235,7 @@ const serverOptions = {
   'allow-foreign-address': { type: 'boolean' },
   exhaustion: { type: 'string' },
   'passive-per-client': { type: 'string' },
+  tls: { type: 'boolean' },
 } as const;
 
 const helpOption = { help: { type: 'boolean', short: 'h' } } as const;
@@ -307,6 +317,7 @@ function serverFlags(values: Values, usage: string): ServerFlags {
     if (!/^\d{1,5}$/.test(cap)) throw new UsageError(`--passive-per-client: '${cap}' is not a number of ports`, usage);
     flags.passivePerClient = Number(cap);
   }
+  if (values['tls'] === true) flags.tls = true;
   return flags;
 }
 

@@ -8,9 +8,10 @@
  * before `User`/`Group` drop root, so root-only key files work, as in ProFTPD.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_SETTINGS, type FtpkitConfig, type ServerConfig, type Settings } from '@ftpkit/config';
+import { hostname } from 'node:os';
+import { DEFAULT_SETTINGS, type ConfigDiagnostic, type FtpkitConfig, type ServerConfig, type Settings } from '@ftpkit/config';
 import type { SessionTlsConfig } from '@ftpkit/session';
-import { checkFtpsOptions, type FtpsOptions } from '@ftpkit/session/node';
+import { checkFtpsOptions, selfSignedCertificate, type FtpsOptions } from '@ftpkit/session/node';
 
 /** The FTPS of one server. */
 export interface ServerFtps {
@@ -38,7 +39,7 @@ const PROTOCOL_ORDER = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
  * The FTPS of a server, or undefined when TLSEngine is off. Throws an Error naming the
  * directive when a file cannot be read or the certificate is unusable.
  */
-export function serverFtps(settings: TlsSettings, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): ServerFtps | undefined {
+export function serverFtps(settings: TlsSettings, read: (path: string) => string = readCertificateFile): ServerFtps | undefined {
   if (!settings.tlsEngine) return undefined;
   const load = (directive: string, path: string): string => {
     try {
@@ -99,4 +100,67 @@ export function sessionTls(settings: Pick<Settings, 'tlsRequired' | 'tlsOptions'
     required: { control: r.control, data: r.data, authOnly: r.authOnly },
     requireSessionReuse: !settings.tlsOptions.includes('NoSessionReuseRequired'),
   };
+}
+
+/**
+ * `ftpkit serve --tls` without a certificate: the names the configuration then carries
+ * in TLSECCertificateFile/TLSECCertificateKeyFile. No file is behind them: the
+ * certificate is made once per process, in memory (so reloads after the privilege drop
+ * read it as well), by {@link readCertificateFile}.
+ */
+export const GENERATED_CERTIFICATE: { readonly cert: string; readonly key: string } = {
+  cert: '(self-signed certificate generated for testing)',
+  key: '(key of the self-signed certificate generated for testing)',
+};
+
+const generated = new Map<string, string>();
+
+/** A certificate file's text; the generated certificate's names are answered from memory. */
+export function readCertificateFile(path: string): string {
+  const text = generated.get(path);
+  if (text !== undefined) return text;
+  return readFileSync(path, 'utf8');
+}
+
+function generateOnce(): void {
+  if (generated.has(GENERATED_CERTIFICATE.cert)) return;
+  const name = hostname();
+  const pem = selfSignedCertificate({ commonName: name, altNames: [...new Set([name, 'localhost', '127.0.0.1', '::1'])] });
+  generated.set(GENERATED_CERTIFICATE.cert, pem.cert);
+  generated.set(GENERATED_CERTIFICATE.key, pem.key);
+}
+
+/**
+ * `--tls`: TLSEngine on for every server; a server with no certificate (its own or
+ * `<Global>`'s) gets the self-signed one generated for testing, and a warning says so.
+ */
+export function withTls(config: FtpkitConfig, source: string): { config: FtpkitConfig; warnings: ConfigDiagnostic[] } {
+  const unprovided: string[] = [];
+  const patch = (server: ServerConfig): ServerConfig => {
+    const merged = { ...definedOnly(config.global.settings), ...definedOnly(server.settings) };
+    const settings = { ...server.settings, tlsEngine: true };
+    if (merged.tlsRsaCertificateFile === undefined && merged.tlsEcCertificateFile === undefined) {
+      generateOnce();
+      settings.tlsEcCertificateFile = GENERATED_CERTIFICATE.cert;
+      settings.tlsEcCertificateKeyFile = GENERATED_CERTIFICATE.key;
+      unprovided.push(server.label);
+    }
+    return { ...server, settings };
+  };
+  const patched: FtpkitConfig = { ...config, main: patch(config.main), virtualHosts: config.virtualHosts.map(patch) };
+  const warnings: ConfigDiagnostic[] =
+    unprovided.length === 0
+      ? []
+      : [
+          {
+            severity: 'warning',
+            code: 'ERR_CONFIG_VALUE',
+            file: source,
+            line: 0,
+            directive: 'TLSEngine',
+            message: `--tls: no certificate configured for ${unprovided.join(', ')}; using a self-signed certificate generated for testing (clients cannot verify it)`,
+            fix: 'give TLSRSACertificateFile and TLSRSACertificateKeyFile (or the TLSEC… pair) for real use',
+          },
+        ];
+  return { config: patched, warnings };
 }

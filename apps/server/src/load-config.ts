@@ -7,6 +7,7 @@ import { formatDiagnostic, parseConfig, type ConfigDiagnostic, type FtpkitConfig
 import { loadConfigFile } from '@ftpkit/config/node';
 import type { ConfigFlags, ServerFlags } from './args.js';
 import { configFromFlags, type FlagConfig } from './defaults.js';
+import { withTls } from './ftps.js';
 
 export type LoadedConfig =
   | {
@@ -24,6 +25,13 @@ export const FLAGS_SOURCE = 'command-line flags';
 
 /** Load (never throws for a bad file; errors come back as `file:line: …` lines). */
 export function loadConfig(args: ConfigFlags, flags: ServerFlags, cwd: string): LoadedConfig {
+  const loaded = load(args, flags, cwd);
+  if (!loaded.ok || flags.tls !== true) return loaded;
+  const tls = withTls(loaded.config, loaded.source);
+  return { ...loaded, config: tls.config, warnings: [...loaded.warnings, ...tls.warnings] };
+}
+
+function load(args: ConfigFlags, flags: ServerFlags, cwd: string): LoadedConfig {
   if (args.config !== undefined) {
     const r = loadConfigFile(args.config, { defines: args.defines, lenient: args.lenient });
     if (!r.ok) return { ok: false, source: args.config, errors: r.errors.map(formatDiagnostic), warnings: r.warnings };
