@@ -94,8 +94,9 @@ describe.skipIf(skipUnless(isRoot))('disk full (ENOSPC on a 2 MiB tmpfs)', () =>
 
 describe.skipIf(skipUnless(isRoot))('permission errors (server running as nobody)', () => {
   let srv: Served;
+  let base: string;
   beforeAll(async () => {
-    const base = makeTempDir('perm');
+    base = makeTempDir('perm');
     chmodSync(base, 0o755);
     const root = join(base, 'root');
     mkdirSync(join(root, 'locked'), { recursive: true });
@@ -109,7 +110,10 @@ describe.skipIf(skipUnless(isRoot))('permission errors (server running as nobody
     chmodSync(join(root, 'ro'), 0o755);
     srv = await startServer({ root, directives: ['User nobody', 'Group nogroup', 'HiddenStores on'], authFileMode: 0o644 });
   });
-  afterAll(() => stopAll());
+  afterAll(async () => {
+    await stopAll();
+    rmSync(base, { recursive: true, force: true });
+  });
 
   // apps/server reads the AuthUserFile at each login (sessions.ts findUser), after it dropped
   // root: a password file only root can read (0600, as it should be) makes every login fail.
