@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { DEFAULT_SETTINGS, type ConfigDiagnostic, type FtpkitConfig, type ServerConfig, type Settings } from '@ftpkit/config';
+import { DEFAULT_SETTINGS, type AnonymousConfig, type ConfigDiagnostic, type FtpkitConfig, type ServerConfig, type Settings } from '@ftpkit/config';
 import type { SessionTlsConfig } from '@ftpkit/session';
 import { checkFtpsOptions, selfSignedCertificate, type FtpsOptions } from '@ftpkit/session/node';
 
@@ -93,12 +93,23 @@ export function ftpsOfServer(config: FtpkitConfig, server: ServerConfig): Server
   }
 }
 
-/** What the session core needs: TLSRequired and session reuse (TLSOptions NoSessionReuseRequired). */
-export function sessionTls(settings: Pick<Settings, 'tlsRequired' | 'tlsOptions'>): SessionTlsConfig {
+/**
+ * What the session core needs: TLSRequired, session reuse (TLSOptions
+ * NoSessionReuseRequired), and the anonymous exemption: an `<Anonymous>` section with
+ * `TLSRequired off` (or any form that leaves the control channel optional) lets anonymous
+ * logins through in the clear, USER and PASS included, while real users stay bound by
+ * the server's TLSRequired.
+ */
+export function sessionTls(
+  settings: Pick<Settings, 'tlsRequired' | 'tlsOptions'>,
+  anonymous: readonly Pick<AnonymousConfig, 'settings'>[] = [],
+): SessionTlsConfig {
   const r = settings.tlsRequired;
+  const exempt = anonymous.some((a) => a.settings.tlsRequired !== undefined && a.settings.tlsRequired.control === 'optional');
   return {
     required: { control: r.control, data: r.data, authOnly: r.authOnly },
     requireSessionReuse: !settings.tlsOptions.includes('NoSessionReuseRequired'),
+    ...(exempt ? { exemptAnonymous: true } : {}),
   };
 }
 
