@@ -126,6 +126,8 @@ export class Session {
   transfer: Transfer | undefined = undefined;
 
   private decoder: CommandDecoder | undefined = undefined;
+  /** Lines dropped by the last {@link discardPlaintext}, counted until it reports them. */
+  private discarded = 0;
   private out = '';
   private queue: QueueItem[] | undefined = undefined;
   private busy = false;
@@ -300,9 +302,6 @@ export class Session {
     }
     this.flush();
   }
-
-  /** Lines dropped by the last {@link discardPlaintext}, counted until the switch completes. */
-  private discarded = 0;
 
   /**
    * The protection of the control connection changes now (AUTH after its 234, CCC after

@@ -99,8 +99,6 @@ export class SocketDataConnection implements DataConnection {
   #aborted = false;
   #closed = false;
   #busy = false;
-  /** The socket went to a TLS handshake (PROT P); this object no longer owns it. */
-  #handedOver = false;
   readonly #onClose = (): void => {
     this.#closed = true;
     this.#wake(this.#aborted ? abortError() : portError('ECONNRESET'));
@@ -227,16 +225,18 @@ export class SocketDataConnection implements DataConnection {
     return bytes;
   }
 
-  /** Gives the socket to the caller (a TLS handshake); this connection is done. */
+  /**
+   * Gives the socket to the caller (a TLS handshake); this connection no longer reads or
+   * writes it. `destroy()` still closes it: an ABOR during the handshake ends it at once.
+   */
   handOver(): net.Socket {
     if (this.#busy || this.#aborted) throw portError('EBUSY');
-    this.#handedOver = true;
     this.#socket.off('close', this.#onClose);
     return this.#socket;
   }
 
   destroy(): void {
-    if (this.#aborted || this.#handedOver) return;
+    if (this.#aborted) return;
     this.#aborted = true;
     const s = this.#socket;
     if (!s.destroyed) s.destroy(abortError());

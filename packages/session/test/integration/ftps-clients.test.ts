@@ -117,6 +117,23 @@ describe('FTPS refusals', { timeout: 15_000 }, () => {
     expect(await c.cmd('NOOP')).toBe('200 NOOP command successful');
   });
 
+  it('ABOR while the data connection is still in its TLS handshake closes it at once', async () => {
+    const f = await server({ tls: { context: certificate, handshakeTimeoutMs: 8000 } });
+    writeFileSync(join(f.root, 'x.txt'), 'x');
+    const c = await protectedClient(f.port);
+    const { data } = await c.pasv();
+    const silent = await data(); // connects, never says ClientHello
+    cleanups.push(() => silent.destroy());
+    const closed = new Promise<number>((resolve) => silent.once('close', () => resolve(Date.now())));
+    c.send('RETR x.txt');
+    expect((await c.reply()).code).toBe(150);
+    const t0 = Date.now();
+    c.send('ABOR');
+    expect((await c.reply()).code).toBe(426);
+    expect((await c.reply()).code).toBe(226);
+    expect((await closed) - t0).toBeLessThan(2000);
+  });
+
   it('TLSRequired-style session config: USER before AUTH is 550, PROT C is 534, then everything works over TLS', async () => {
     const f = await server({ config: { tls: { required: { control: 'required', data: 'required' } } } });
     const plain = await RawClient.open(f.port);
