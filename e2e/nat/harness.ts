@@ -86,6 +86,8 @@ export interface StartOptions {
   probeSend?: string;
   /** Log lines the server must have written before it counts as started (e.g. one per cluster worker). */
   readyLog?: RegExp;
+  /** How long the server may take to start. Default 15 s. */
+  startTimeoutMs?: number;
 }
 
 /** {@link startServer} with options. */
@@ -100,7 +102,7 @@ export async function startServerWith(t: Topology, confText: string, fx: Fixture
   const probeAddress = opts.probeAddress ?? '127.0.0.1';
   const send = opts.probeSend === undefined ? '' : `s.sendall(${JSON.stringify(opts.probeSend)}.encode()); `;
   const probe = `import socket; s=socket.create_connection(("${probeAddress}",${opts.probePort ?? 2121}),timeout=1); ${send}print(s.recv(200).decode())`;
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`ftpkit serve exited with ${child.exitCode}:\n${out}`);
     try {

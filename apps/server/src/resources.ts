@@ -140,16 +140,21 @@ export class MasqueradeGeneration {
     await Promise.all(specs.map((s) => this.dns.add(s.host)));
   }
 
-  /** The resolver for a pair, or undefined when neither is set (the local address is advertised). */
-  resolverFor(masq: HostSpec | undefined, tlsMasq: HostSpec | undefined): MasqueradeResolver | undefined {
-    if (masq === undefined && tlsMasq === undefined) return undefined;
+  /**
+   * The resolver for a pair. Neither set: undefined (the local address is advertised),
+   * except for a session that came through a PROXY-protocol load balancer, which gets the
+   * address the client connected to (the header's destination, the chain's last rule).
+   */
+  resolverFor(masq: HostSpec | undefined, tlsMasq: HostSpec | undefined, proxied = false): MasqueradeResolver | undefined {
+    if (masq === undefined && tlsMasq === undefined && !proxied) return undefined;
     const key = `${masq?.host ?? ''}|${tlsMasq?.host ?? ''}`;
     let r = this.byKey.get(key);
     if (r === undefined) {
       const policies: Policy[] = [];
       if (tlsMasq !== undefined) policies.push({ kind: 'tls', policy: policyOf(tlsMasq) });
       if (masq !== undefined) policies.push(policyOf(masq));
-      r = new MasqueradeResolver({ policies, dns: this.dns });
+      // Without a MasqueradeAddress nothing is guarded, as without a resolver.
+      r = new MasqueradeResolver({ policies, dns: this.dns, ...(policies.length === 0 ? { guard: false } : {}) });
       this.byKey.set(key, r);
     }
     return r;

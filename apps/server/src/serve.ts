@@ -8,7 +8,21 @@ import { formatDiagnostic } from '@ftpkit/config';
 import type { ServeArgs } from './args.js';
 import { createLogger, type Logger } from './log.js';
 import { loadConfig, type LoadedConfig } from './load-config.js';
+import { READY_MESSAGE, runPrimary, workerSlot, type WorkerSlot } from './cluster.js';
+import type { PassiveLayout, PassivePart } from './resources.js';
 import { FtpkitServer } from './server.js';
+
+/** Passive ports of this process: the instance's part (--passive-partition), then the worker's. */
+function passiveLayout(args: ServeArgs, slot: WorkerSlot | undefined): PassiveLayout {
+  const parts: PassivePart[] = [];
+  if (args.scale.partition !== undefined) parts.push(args.scale.partition);
+  if (slot !== undefined) parts.push(slot);
+  return {
+    ...(parts.length > 0 ? { parts } : {}),
+    ...(args.scale.share ? { share: true } : {}),
+    ...(args.scale.expose.length > 0 ? { expose: args.scale.expose } : {}),
+  };
+}
 
 function load(args: ServeArgs, logger?: Logger): LoadedConfig {
   const loaded = loadConfig(args, args.flags, process.cwd());
@@ -50,22 +64,31 @@ export async function runServe(args: ServeArgs): Promise<number> {
     const { configFromFlags } = await import('./defaults.js');
     mkdirSync(configFromFlags({ ...args.flags, users: [] }, process.cwd()).root, { recursive: true });
   }
+  const slot = workerSlot();
+  const workers = args.scale.workers ?? 1;
   const first = load(args);
   if (!first.ok) {
     const warnings = first.warnings.map((w) => `${formatDiagnostic(w)}\n`).join('');
     process.stderr.write(`${first.errors.join('\n')}\n${warnings}ftpkit: the configuration has errors; not starting\n`);
     return 1;
   }
-  const logger = createLogger({
+  if (workers > 1 && slot === undefined) {
+    // The primary of --workers: the workers log the warnings and serve.
+    const { pidFile, systemLog } = first.config.daemon;
+    return runPrimary(args, { workers, ...(pidFile === undefined ? {} : { pidFile }), ...(systemLog === undefined ? {} : { systemLog }) });
+  }
+  const root = createLogger({
     ...(args.logFormat === undefined ? {} : { format: args.logFormat }),
     level: args.logLevel,
     ...(first.config.daemon.systemLog === undefined ? {} : { file: first.config.daemon.systemLog }),
   });
+  const logger = slot === undefined ? root : root.child({ worker: slot.index + 1 });
   for (const w of first.warnings) logger.warn(formatDiagnostic(w));
   const server = new FtpkitServer({
     logger,
     ...(args.flags.exhaustion === undefined ? {} : { exhaustion: args.flags.exhaustion }),
     ...(args.flags.passivePerClient === undefined ? {} : { passivePerClient: args.flags.passivePerClient }),
+    passive: passiveLayout(args, slot),
   });
   try {
     await server.apply({ config: first.config, source: first.source, ...(first.flags === undefined ? {} : { flagUsers: first.flags.users }) });
@@ -73,7 +96,8 @@ export async function runServe(args: ServeArgs): Promise<number> {
     logger.fatal(`ftpkit: ${(err as Error).message}`);
     return 1;
   }
-  const pidFile = first.config.daemon.pidFile;
+  // Under --workers the primary writes the PidFile.
+  const pidFile = slot === undefined ? first.config.daemon.pidFile : undefined;
   if (pidFile !== undefined) {
     try {
       writeFileSync(pidFile, `${process.pid}\n`);
@@ -90,6 +114,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
   logger.info({ source: first.source }, `configuration loaded from ${first.source}`);
   const hint = connectHint(first, server);
   if (hint !== undefined) logger.info(hint);
+  if (slot !== undefined) process.send?.(READY_MESSAGE);
 
   let reloading = Promise.resolve();
   const reload = (): void => {
@@ -128,6 +153,11 @@ export async function runServe(args: ServeArgs): Promise<number> {
     };
     process.on('SIGHUP', reload);
     process.once('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    if (slot === undefined) process.on('SIGINT', () => stop('SIGINT'));
+    else {
+      // A worker: Ctrl-C reaches the whole process group, the primary decides; without it, drain.
+      process.on('SIGINT', () => undefined);
+      process.once('disconnect', () => stop('disconnect from the primary process'));
+    }
   });
 }

@@ -38,7 +38,9 @@ import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
 import { ftpsOfServer, type ServerFtps } from './ftps.js';
 import { PasswordPool } from './password-pool.js';
-import { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry } from './resources.js';
+import { mapAccepted, proxiedDataChannels } from './proxy-data.js';
+import { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry, type PassiveLayout } from './resources.js';
+import { sharedDataChannels } from './shared-data.js';
 import { SessionPlanner, SessionTable, featHiddenFor, type Generation, type PlannedSession } from './sessions.js';
 
 export interface LoadedGeneration {
@@ -53,6 +55,11 @@ export interface FtpkitServerOptions {
   exhaustion?: 'refuse' | 'kernel';
   /** At most this many passive ports per client address at once (0 = no cap, the default). */
   passivePerClient?: number;
+  /**
+   * How this process hands out passive ports in a larger deployment: its part of every
+   * PassivePorts range (instances, cluster workers), share mode, exposed ports.
+   */
+  passive?: PassiveLayout;
 }
 
 interface LiveSession {
@@ -167,24 +174,7 @@ function counted(factory: DataChannelFactory, entry: () => LiveSession): DataCha
             return r.ok ? { ...r, connection: wrap(r.connection) } : r;
           },
         }),
-    listen: async (request) => {
-      const r = await factory.listen(request);
-      if (!r.ok) return r;
-      const l = r.listener;
-      return {
-        ok: true,
-        listener: {
-          port: l.port,
-          exposedPort: l.exposedPort,
-          fallback: l.fallback,
-          accept: async () => {
-            const c = await l.accept();
-            return c === undefined ? undefined : wrap(c);
-          },
-          close: () => l.close(),
-        },
-      };
-    },
+    listen: mapAccepted(factory, wrap),
     connect: async (request) => {
       const r = await factory.connect(request);
       return r.ok ? { ok: true, connection: wrap(r.connection) } : r;
@@ -207,7 +197,7 @@ export class FtpkitServer {
   private readonly allocators: AllocatorRegistry;
   private readonly transferLogs: TransferLogRegistry;
   private readonly table = new SessionTable();
-  private readonly data = nodeDataChannels();
+  private readonly data: DataChannelFactory & { close?: () => void };
   private readonly passwords = new PasswordPool();
   private readonly authFiles: AuthFileCache;
   private readonly listeners = new Map<string, Server>();
@@ -219,7 +209,18 @@ export class FtpkitServer {
 
   constructor(options: FtpkitServerOptions) {
     this.logger = options.logger;
-    this.allocators = new AllocatorRegistry(options.exhaustion ?? 'kernel', options.passivePerClient ?? 0);
+    this.allocators = new AllocatorRegistry(options.exhaustion ?? 'kernel', options.passivePerClient ?? 0, options.passive);
+    // Share mode: passive ports shared between client addresses (SharedTcpPool).
+    this.data =
+      options.passive?.share === true
+        ? sharedDataChannels(nodeDataChannels(), {
+            onRejected: (e) =>
+              this.logger.warn(
+                { client: unmap(e.remoteAddress) },
+                `SECURITY VIOLATION: Passive connection from foreign IP address ${unmap(e.remoteAddress)} rejected (no client from that address waits on port ${e.port}).`,
+              ),
+          })
+        : nodeDataChannels();
     this.transferLogs = new TransferLogRegistry(options.logger);
     this.authFiles = new AuthFileCache(options.logger);
   }
@@ -265,6 +266,13 @@ export class FtpkitServer {
       featHidden: featHiddenFor(config),
       ftps,
     };
+    // Every PassivePorts range must fit this process's layout (its part, the exposed ports).
+    try {
+      this.passiveRanges(config);
+    } catch (err) {
+      masquerade.close();
+      throw err;
+    }
     // Logged before binding, as ProFTPD does while fixing up its servers.
     this.logStartupLines(generation);
     const wanted = await this.listenKeys(config);
@@ -313,6 +321,24 @@ export class FtpkitServer {
     }
     previous?.generation.masquerade.close();
     for (const line of unappliedSettings(config)) this.logger.warn(line);
+  }
+
+  /**
+   * Build the allocator of every PassivePorts range now (a layout that does not fit throws,
+   * naming the range) and say which part of a split range this process uses.
+   */
+  private passiveRanges(config: FtpkitConfig): void {
+    const seen = new Set<string>();
+    for (const s of listeningServers(config)) {
+      for (const { value } of layeredValues(config, s, 'passivePorts')) {
+        const key = `${value.min}-${value.max}`;
+        const known = this.allocators.all().has(key);
+        this.allocators.get(value);
+        const line = known || seen.has(key) ? undefined : this.allocators.describe(value);
+        seen.add(key);
+        if (line !== undefined) this.logger.info(line);
+      }
+    }
   }
 
   /** ProFTPD 1.3.8's startup line for every server with a top-level MasqueradeAddress (§2.2). */
@@ -389,12 +415,12 @@ export class FtpkitServer {
       socket.destroy();
       return;
     }
-    const proxy = planner.proxyProtocolFor(unmap(socket.localAddress ?? ''), socket.localPort ?? 0);
+    const proxy = planner.proxyProtocolFor(unmap(socket.localAddress ?? ''), socket.localPort ?? 0, unmap(socket.remoteAddress ?? ''));
     if (proxy === undefined) {
       void this.secureAndStart(socket, planner, {});
       return;
     }
-    // ProxyProtocolEngine on: every connection starts with a PROXY v1/v2 header (mod_proxy_protocol).
+    // ProxyProtocolEngine on for this peer: the connection starts with a PROXY v1/v2 header (mod_proxy_protocol).
     void acceptProxied(socket, { trusted: ['0.0.0.0/0', '::/0'], timeoutMs: proxy.timeoutMs, required: true }).then((r) => {
       if (!r.ok) {
         this.logger.warn({ client: unmap(r.peerAddress ?? '') }, r.message);
@@ -438,7 +464,8 @@ export class FtpkitServer {
     const control = new ServerControl(new SocketControlChannel(socket, options));
     const remote = control.remoteAddress;
     const log = this.logger.child({ session: id, client: remote });
-    const plan = planner.plan({ sessionId: id, localAddress: control.localAddress, localPort: control.localPort, remoteAddress: control.remoteAddress });
+    const proxied = options.remote !== undefined;
+    const plan = planner.plan({ sessionId: id, localAddress: control.localAddress, localPort: control.localPort, remoteAddress: control.remoteAddress, proxied });
     if (!plan.ok) {
       log.info(plan.text);
       control.finish(plan.code, plan.text);
@@ -454,7 +481,7 @@ export class FtpkitServer {
     let anonymousPassword: string | undefined;
     const session = new FtpSession({
       control,
-      data: counted(this.data, () => entry),
+      data: counted(proxied ? this.proxiedData(planner, control, log) : this.data, () => entry),
       authenticator: {
         authenticate: async (request) => {
           const account = await planned.authenticator.authenticate(request);
@@ -479,6 +506,17 @@ export class FtpkitServer {
       control.close();
     });
     session.start();
+  }
+
+  /**
+   * Data channels of a session that came through a PROXY-protocol balancer: passive
+   * connections from the balancer carry a header naming the client (proxy-data.ts).
+   */
+  private proxiedData(planner: SessionPlanner, control: ServerControl, log: Logger): DataChannelFactory {
+    return proxiedDataChannels(this.data, {
+      proxyFor: (peer) => planner.proxyProtocolFor(control.localAddress, control.localPort, peer),
+      onRefused: (message) => log.warn(message),
+    });
   }
 
   private onEvent(
@@ -580,6 +618,7 @@ export class FtpkitServer {
     }
     await Promise.race([closedAll, new Promise((r) => setTimeout(r, 2000))]);
     this.planner?.generation.masquerade.close();
+    this.data.close?.();
     await Promise.all([this.transferLogs.close(), this.passwords.close()]);
   }
 }

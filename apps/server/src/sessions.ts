@@ -13,7 +13,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import {
-  DEFAULT_SETTINGS,
   checkLimit,
   findAnonymous,
   groupsOf,
@@ -109,6 +108,8 @@ interface ConnectionInfo {
   readonly localPort: number;
   readonly remoteAddress: string;
   readonly secure?: boolean;
+  /** The client's address came from a PROXY header. */
+  readonly proxied?: boolean;
 }
 
 /** A SHA-512-crypt hash no password matches (its salt and digest are arbitrary). */
@@ -158,17 +159,15 @@ export class SessionPlanner {
   ) {}
 
   /**
-   * ProxyProtocolEngine of the server a connection reaches (selected by the socket's
-   * local end, before any header is read): the header timeout, or undefined when off.
+   * Is the peer of a connection a load balancer that sends PROXY headers? Decided before
+   * any byte is read, from the server the connection reaches (by the socket's local end)
+   * and the peer's own address: `ProxyProtocolEngine on` inside `<IfClass>` trusts only
+   * that class. Returns the header timeout, or undefined when no header is expected.
    */
-  proxyProtocolFor(localAddress: string, localPort: number): { timeoutMs: number } | undefined {
-    const config = this.generation.config;
-    const r = selectServer(config, { localAddress, localPort });
-    if (!r.ok) return undefined;
-    const on = r.value.settings.proxyProtocolEngine ?? config.global.settings.proxyProtocolEngine ?? false;
-    if (!on) return undefined;
-    const seconds = r.value.settings.proxyProtocolTimeout ?? config.global.settings.proxyProtocolTimeout ?? DEFAULT_SETTINGS.proxyProtocolTimeout;
-    return { timeoutMs: seconds * 1000 };
+  proxyProtocolFor(localAddress: string, localPort: number, peerAddress: string): { timeoutMs: number } | undefined {
+    const r = resolveSessionConfig(this.generation.config, { localAddress, localPort, remoteAddress: peerAddress });
+    if (!r.ok || !r.value.settings.proxyProtocolEngine) return undefined;
+    return { timeoutMs: r.value.settings.proxyProtocolTimeout * 1000 };
   }
 
   /** FTPS of the server a connection reaches (by the socket's local end), if it has TLSEngine on. */
@@ -205,7 +204,7 @@ export class SessionPlanner {
   sessionConfig(effective: EffectiveConfig, conn: ConnectionInfo): SessionConfig {
     const s = effective.settings;
     const config = this.generation.config;
-    const masquerade = this.generation.masquerade.resolverFor(s.masqueradeAddress, s.tlsMasqueradeAddress);
+    const masquerade = this.generation.masquerade.resolverFor(s.masqueradeAddress, s.tlsMasqueradeAddress, conn.proxied === true);
     const foreign = s.allowForeignAddress;
     const anonymousUsers = new Set<string>(['anonymous', 'ftp']);
     for (const anon of effective.anonymousSections) {

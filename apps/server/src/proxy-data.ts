@@ -1,0 +1,108 @@
+/**
+ * The PROXY protocol on passive data connections.
+ *
+ * Behind a load balancer a passive data connection arrives from the balancer, not from
+ * the client, so the passive-connection check (AllowForeignAddress off: the data
+ * connection must come from the client's address) would refuse every transfer — unless it
+ * is switched off, which lets anyone who finds the port take the data. Instead the
+ * balancer puts a PROXY header on the data connections too (HAProxy `send-proxy-v2` on
+ * the passive-port servers) and the check compares the address in that header with the
+ * client's.
+ *
+ * Theory of operation: for a session whose control connection came with a PROXY header,
+ * every passive data connection from a peer the configuration trusts (ProxyProtocolEngine
+ * on for that address, as for control connections) must start with a header within
+ * ProxyProtocolTimeout. Its source becomes the connection's remote address, which the
+ * session core then checks. A connection without a valid header is closed before the
+ * core sees it, and logged; the core keeps waiting for the right one. Data connections
+ * from any other peer are handed over as they are (passive ports reached through DNAT
+ * keep the client's own address).
+ */
+import type { Socket } from 'node:net';
+import type { DataChannelFactory, DataConnection, PassiveListener } from '@ftpkit/session';
+import { SocketDataConnection, unmapIpv4 } from '@ftpkit/session/node';
+import { parseTrusted } from '@ftpkit/proxy-protocol';
+import { acceptProxied } from '@ftpkit/proxy-protocol/node';
+
+export interface ProxiedDataOptions {
+  /** The header timeout when `peerAddress` is a proxy that sends headers, else undefined. */
+  proxyFor(peerAddress: string): { timeoutMs: number } | undefined;
+  /** A data connection closed for want of a valid header. */
+  onRefused(message: string, peerAddress: string): void;
+}
+
+/** Everyone: the caller decided the peer is a proxy before asking for its header. */
+const ANY = parseTrusted(['0.0.0.0/0', '::/0']);
+
+/** A data connection whose client address came from a PROXY header. */
+class ProxiedDataConnection extends SocketDataConnection {
+  override readonly remoteAddress: string;
+  override readonly remotePort: number;
+  constructor(socket: Socket, remote: { address: string; port: number }) {
+    super(socket);
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+  }
+}
+
+/** Reads the header of a connection from a proxy; undefined when it was refused (and closed). */
+async function unwrap(c: DataConnection, options: ProxiedDataOptions): Promise<DataConnection | undefined> {
+  if (!(c instanceof SocketDataConnection)) return c;
+  const socket = c.socket;
+  const peer = unmapIpv4(socket.remoteAddress ?? '');
+  const proxy = options.proxyFor(peer);
+  if (proxy === undefined) return c;
+  const r = await acceptProxied(socket, { trusted: ANY, timeoutMs: proxy.timeoutMs, required: true });
+  if (!r.ok) {
+    options.onRefused(`passive data connection from ${peer} refused: ${r.message}`, peer);
+    return undefined;
+  }
+  // Bytes after the header are the start of an upload: give them back to the stream.
+  if (r.rest.length > 0) socket.unshift(r.rest);
+  // LOCAL / UNKNOWN headers name no client: the connection stays the proxy's own (a stranger).
+  return r.proxied ? new ProxiedDataConnection(socket, { address: unmapIpv4(r.remoteAddress), port: r.remotePort }) : c;
+}
+
+/**
+ * `factory.listen` whose listeners hand out `map(connection)` for each accepted connection;
+ * a connection mapped to undefined is dropped (`map` closed it) and the next one awaited.
+ */
+export function mapAccepted(
+  factory: DataChannelFactory,
+  map: (c: DataConnection) => DataConnection | undefined | Promise<DataConnection | undefined>,
+): DataChannelFactory['listen'] {
+  return async (request) => {
+    const r = await factory.listen(request);
+    if (!r.ok) return r;
+    const l = r.listener;
+    const listener: PassiveListener = {
+      port: l.port,
+      exposedPort: l.exposedPort,
+      fallback: l.fallback,
+      accept: async () => {
+        for (;;) {
+          const c = await l.accept();
+          if (c === undefined) return undefined;
+          const d = await map(c);
+          if (d !== undefined) return d;
+        }
+      },
+      close: () => l.close(),
+    };
+    return { ok: true, listener };
+  };
+}
+
+/**
+ * Data channels for a session that came through a PROXY-protocol load balancer: passive
+ * connections from the balancer give the client's address from their own header.
+ */
+export function proxiedDataChannels(factory: DataChannelFactory, options: ProxiedDataOptions): DataChannelFactory {
+  const out: DataChannelFactory = {
+    listen: mapAccepted(factory, (c) => unwrap(c, options)),
+    connect: (request) => factory.connect(request),
+  };
+  const secure = factory.secure?.bind(factory);
+  if (secure !== undefined) out.secure = secure;
+  return out;
+}
