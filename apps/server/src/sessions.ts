@@ -232,7 +232,7 @@ export class SessionPlanner {
           : 'deny',
       featHidden: this.generation.featHidden,
       // AUTH TLS is offered when the server has FTPS (the control channel then can upgrade).
-      ...(this.generation.ftps.has(effective.server.id) ? { tls: sessionTls(s) } : {}),
+      ...(this.generation.ftps.has(effective.server.id) ? { tls: sessionTls(s, effective.anonymousSections) } : {}),
       maxLoginAttempts: s.maxLoginAttempts,
       timeouts: {
         login: s.timeoutLogin,

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, freePort, freeRange, loopbackConf, serve, tempDir } from './helpers.js';
+import { anonymousSection, cleanup, freePort, freeRange, loopbackConf, serve, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -88,6 +88,29 @@ describe('ftpkit serve --tls', { timeout: 30_000 }, () => {
     s.child.kill('SIGHUP');
     await s.waitFor(/configuration reloaded/);
     expect((await peerCertificate(port)).subject).toBe('CN=second');
+    await s.stop();
+  });
+
+  it('TLSRequired on with an <Anonymous> section that says TLSRequired off: anonymous works in the clear, a real user needs TLS', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'pub.txt'), 'public\n');
+    const { cert, key } = certificate(dir, 'anon');
+    const port = await freePort();
+    const conf = join(dir, 'anon.conf');
+    const anonymous = anonymousSection(dir).replace('</Anonymous>', '  TLSRequired off\n</Anonymous>');
+    writeFileSync(conf, `Port ${port}\nDefaultAddress 127.0.0.1\nSocketBindTight on\nTLSEngine on\nTLSRequired on\nTLSECCertificateFile ${cert}\nTLSECCertificateKeyFile ${key}\n${anonymous}\n`);
+    const s = await serve(['--config', conf]);
+    expect(execFileSync('curl', ['-sS', '--max-time', '10', `ftp://127.0.0.1:${port}/pub.txt`], { encoding: 'utf8' })).toBe('public\n');
+    const refused = (() => {
+      try {
+        execFileSync('curl', ['-sS', '--max-time', '10', `ftp://alice:pw@127.0.0.1:${port}/pub.txt`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        return '';
+      } catch (e) {
+        return String((e as { stderr: string }).stderr);
+      }
+    })();
+    expect(refused).toMatch(/550|denied/i);
+    expect(curl([`ftp://127.0.0.1:${port}/pub.txt`])).toBe('public\n');
     await s.stop();
   });
 });
