@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     markdown: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'idle-full': { type: 'boolean', default: false },
+    report: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(`usage: node bench/run.mjs [--only ${GROUPS.join(',')}] [--servers ${ALL_SERVERS.join(',')}]
                          [--quick] [--rounds N] [--markdown] [--cpu-prof] [--idle-full]
+       node bench/run.mjs --report bench/results/<run>.jsonl [--markdown]
 `);
   process.exit(0);
 }
@@ -438,23 +440,47 @@ async function main() {
   }
 
   if (plan.length > 0) {
-    const table = buildTable(results, servers, na, { idleSteps: SIZES.idleSteps });
-    const minutes = ((Date.now() - started) / 60000).toFixed(1);
-    const loopLine = `Node loopback TCP (the physical limit here): ${fmtNum(table.loopback.loopback1)} MB/s with 1 stream, ${fmtNum(table.loopback.loopback4)} MB/s with 4.`;
-    const header = `Measured ${new Date().toISOString().slice(0, 10)}${commit ? ` at ${commit}` : ''} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Linux ${os.release()}, Node ${process.version}; median of ${rounds} round${rounds > 1 ? 's' : ''}${quick ? ' (--quick: small sizes)' : ''}; ratios are ftpkit ÷ peer in the same run (↑ higher is better, ↓ lower is better).`;
-    const judged = table.rows.filter((r) => r.status.startsWith('met') || r.status.startsWith('MISSED')).length;
-    const missedText = table.missed.length > 0 ? `Missed targets: ${table.missed.map((m) => `${m.label} (${m.target}: ${m.status})`).join('; ')}.`
-      : judged > 0 ? 'All judged targets met.' : 'No target judged (ftpkit or its references not measured).';
-    const loopText = table.loopback.loopback1 === undefined && table.loopback.loopback4 === undefined ? [] : [loopLine, ''];
-    if (table.notes.length > 0) loopText.push(...table.notes.map((n) => `- ${n}`), '');
-    const md = [header, '', renderMarkdown(table), '', ...loopText, missedText, ''].join('\n');
+    const meta = { date: new Date().toISOString(), commit, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, kernel: os.release(), node: process.version, rounds, quick, sizes: SIZES };
+    const { table, md, text } = report(results, servers, na, meta);
     fs.writeFileSync(path.join(RESULTS_DIR, 'latest.md'), md);
     record({ kind: 'table', rows: table.rows, missed: table.missed, loopback: table.loopback });
     process.stdout.write('\n');
-    process.stdout.write(flags.markdown ? md : [header, '', renderText(table), '', ...loopText, missedText, ''].join('\n'));
+    process.stdout.write(flags.markdown ? md : text);
     if (flags['cpu-prof']) printProfiles(plan);
-    log(`\nraw results: ${path.relative(process.cwd(), jsonl)}; markdown: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.md'))}; ${minutes} min`);
+    log(`\nraw results: ${path.relative(process.cwd(), jsonl)}; markdown: ${path.relative(process.cwd(), path.join(RESULTS_DIR, 'latest.md'))}; ${((Date.now() - started) / 60000).toFixed(1)} min`);
   }
+}
+
+/** The table with its header and notes, as markdown and as plain text. */
+function report(results, servers, na, meta) {
+  const table = buildTable(results, servers, na, { idleSteps: meta.sizes.idleSteps });
+  const loopLine = `Node loopback TCP (the physical limit here): ${fmtNum(table.loopback.loopback1)} MB/s with 1 stream, ${fmtNum(table.loopback.loopback4)} MB/s with 4.`;
+  const header = `Measured ${meta.date.slice(0, 10)}${meta.commit ? ` at ${meta.commit}` : ''} on ${meta.cpus} × ${meta.cpu ?? 'cpu'}, Linux ${meta.kernel}, Node ${meta.node}; median of ${meta.rounds} round${meta.rounds > 1 ? 's' : ''}${meta.quick ? ' (--quick: small sizes)' : ''}; ratios are ftpkit ÷ peer in the same run (↑ higher is better, ↓ lower is better).`;
+  const judged = table.rows.filter((r) => r.status.startsWith('met') || r.status.startsWith('MISSED')).length;
+  const missedText = table.missed.length > 0 ? `Missed targets: ${table.missed.map((m) => `${m.label} (${m.target}: ${m.status})`).join('; ')}.`
+    : judged > 0 ? 'All judged targets met.' : 'No target judged (ftpkit or its references not measured).';
+  const tail = table.loopback.loopback1 === undefined && table.loopback.loopback4 === undefined ? [] : [loopLine, ''];
+  if (table.notes.length > 0) tail.push(...table.notes.map((n) => `- ${n}`), '');
+  const md = [header, '', renderMarkdown(table), '', ...tail, missedText, ''].join('\n');
+  const text = [header, '', renderText(table), '', ...tail, missedText, ''].join('\n');
+  return { table, md, text };
+}
+
+/** --report FILE: the table of an earlier run, from its raw results. */
+function reportFrom(file) {
+  const records = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const meta = records.find((r) => r.kind === 'meta');
+  if (!meta) throw new Error(`${file}: no meta record`);
+  const results = new Map();
+  const na = new Map();
+  for (const r of records) {
+    if (r.kind === 'na') na.set(r.server, r.reason);
+    if (r.kind !== 'result') continue;
+    if (!results.has(r.test)) results.set(r.test, new Map());
+    push(results, r.test, r.server, r);
+  }
+  const { md, text } = report(results, meta.servers, na, { ...meta, date: meta.ts, quick: meta.flags?.quick });
+  process.stdout.write(flags.markdown ? md : text);
 }
 
 /** Under --cpu-prof: ftpkit's top frames by self time in each test. */
@@ -473,6 +499,11 @@ function push(results, test, server, r) {
   const m = results.get(test);
   if (!m.has(server)) m.set(server, []);
   m.get(server).push(r);
+}
+
+if (flags.report) {
+  reportFrom(flags.report);
+  process.exit(0);
 }
 
 main().then(() => { cleanupSync(); process.exit(0); }, (err) => { log(err.stack ?? String(err)); cleanupSync(); process.exit(1); });
