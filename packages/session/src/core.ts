@@ -565,6 +565,19 @@ export class Session {
     return addressAllowed(this.cfg.allowForeignAddress, address, this.control.remoteAddress);
   }
 
+  /** Logs a stranger's passive connection that was dropped (ProFTPD's SECURITY VIOLATION, §7.3). */
+  passiveRejected(remoteAddress: string): void {
+    this.emit?.({
+      type: 'passive-rejected',
+      level: 'notice',
+      message:
+        `SECURITY VIOLATION: Passive connection from foreign IP address ${canonicalAddress(remoteAddress)} ` +
+        `rejected (does not match client IP address ${canonicalAddress(this.control.remoteAddress)}).`,
+      remoteAddress,
+      clientAddress: this.control.remoteAddress,
+    });
+  }
+
   /**
    * Open the data connection of `t`: accept on the passive listener (rejecting
    * strangers, §7.3) or connect to the PORT/EPRT address. Returns the connection, the
@@ -590,16 +603,9 @@ export class Session {
           if (this.listener === listener) this.closeDataChannel();
           return { error: 'Connection timed out' };
         }
+        // Second line: a listener that ignores `accept` (PassiveRequest) hands strangers here.
         if (!this.peerAllowed(conn.remoteAddress)) {
-          this.emit?.({
-            type: 'passive-rejected',
-            level: 'notice',
-            message:
-              `SECURITY VIOLATION: Passive connection from foreign IP address ${canonicalAddress(conn.remoteAddress)} ` +
-              `rejected (does not match client IP address ${canonicalAddress(this.control.remoteAddress)}).`,
-            remoteAddress: conn.remoteAddress,
-            clientAddress: this.control.remoteAddress,
-          });
+          this.passiveRejected(conn.remoteAddress);
           conn.destroy();
           continue;
         }

@@ -60,6 +60,7 @@ export type {
   FileInfo,
   FileSystem,
   PassiveListener,
+  PassiveRequest,
   PassiveResult,
   PortError,
   SecureDataRequest,

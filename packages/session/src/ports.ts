@@ -164,6 +164,25 @@ export type ActiveResult =
   | { ok: true; connection: DataConnection }
   | { ok: false; message: string /* strerror text, e.g. 'Connection refused' */ };
 
+/** What {@link DataChannelFactory.listen} needs to open one passive listener. */
+export interface PassiveRequest {
+  /** Who holds the lease (the client's canonical address): the allocator's per-owner cap. */
+  owner: string;
+  localAddress: string;
+  /** The session's PassivePorts allocator; undefined = kernel-chosen port. */
+  ports: PortAllocator | undefined;
+  /**
+   * Whether a connection from `remoteAddress` may be the client's data connection
+   * (AllowForeignAddress, RFC 2577 §5). A listener that honours it drops any other peer
+   * as soon as it connects, so strangers never take the place of the client in the
+   * accept queue; it then calls {@link onRejected} once for that peer. Optional for
+   * implementations: the core checks every accepted peer again.
+   */
+  accept?: (remoteAddress: string) => boolean;
+  /** Called once for each peer the listener dropped because `accept` refused it. */
+  onRejected?: (remoteAddress: string) => void;
+}
+
 /** Opens data connections. Allocation policy and binding live behind this port. */
 export interface DataChannelFactory {
   /**
@@ -171,12 +190,7 @@ export interface DataChannelFactory {
    * address) with a port from `ports` (the session's PassivePorts allocator), or from the
    * kernel when `ports` is undefined.
    */
-  listen(request: {
-    owner: string;
-    localAddress: string;
-    /** The session's PassivePorts allocator; undefined = kernel-chosen port. */
-    ports: PortAllocator | undefined;
-  }): Promise<PassiveResult>;
+  listen(request: PassiveRequest): Promise<PassiveResult>;
   /** Connect to the client for an active transfer (PORT/EPRT), from `localAddress`. */
   connect(request: { host: string; port: number; localAddress: string }): Promise<ActiveResult>;
   /**

@@ -17,6 +17,7 @@ import type {
   FileInfo,
   FileSystem,
   PassiveListener,
+  PassiveRequest,
   PassiveResult,
   SessionConfig,
   SessionEvent,
@@ -464,7 +465,7 @@ export class FakeListener implements PassiveListener {
 
 export class FakeData implements DataChannelFactory {
   readonly listeners: FakeListener[] = [];
-  readonly listenRequests: { owner: string; localAddress: string; ports: unknown }[] = [];
+  readonly listenRequests: PassiveRequest[] = [];
   readonly connectRequests: { host: string; port: number; localAddress: string }[] = [];
   readonly connections: FakeConnection[] = [];
   nextPort = 60000;
@@ -491,7 +492,7 @@ export class FakeData implements DataChannelFactory {
     return c;
   }
 
-  async listen(request: { owner: string; localAddress: string; ports: unknown }): Promise<PassiveResult> {
+  async listen(request: PassiveRequest): Promise<PassiveResult> {
     this.listenRequests.push(request);
     if (this.listenFailure !== undefined) {
       const f = this.listenFailure;

@@ -14,7 +14,9 @@ describe('PASV (RFC 959 §4.1.2, reference §3.1)', () => {
       C: PASV extra
       S: 501 Invalid number of parameters
     `);
-    expect(h.data.listenRequests).toEqual([{ owner: '127.0.0.1', localAddress: '127.0.0.1', ports: undefined }]);
+    expect(h.data.listenRequests).toEqual([
+      { owner: '127.0.0.1', localAddress: '127.0.0.1', ports: undefined, accept: expect.any(Function), onRejected: expect.any(Function) },
+    ]);
     expect(h.eventsOf('passive')[0]).toMatchObject({ message: 'Entering Passive Mode (127,0,0,1,234,96).', port: 60000, exposedPort: 60000 });
   });
 
@@ -150,6 +152,18 @@ describe('passive data connection source check (§7.3, HEAD default)', () => {
     expect(h.control.take()).toEqual(['150 Opening BINARY mode data connection for hello.txt (6 bytes)', '226 Transfer complete']);
     expect(real.text()).toBe('hello\n');
     expect(listener.closed).toBe(true);
+  });
+
+  it('gives the listener the peer check, so a stranger is dropped as it connects and logged once', async () => {
+    const h = await ready();
+    await h.send('PASV');
+    const request = h.data.listenRequests[0];
+    expect(request?.accept?.('127.0.0.2')).toBe(false);
+    expect(request?.accept?.('::ffff:127.0.0.1')).toBe(true);
+    request?.onRejected?.('127.0.0.2');
+    expect(h.eventsOf('passive-rejected').map((e) => e.message)).toEqual([
+      'SECURITY VIOLATION: Passive connection from foreign IP address 127.0.0.2 rejected (does not match client IP address 127.0.0.1).',
+    ]);
   });
 
   it('AllowForeignAddress on accepts any peer; a predicate accepts what it says', async () => {

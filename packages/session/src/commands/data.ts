@@ -74,6 +74,9 @@ async function listen(s: Session, verb: 'PASV' | 'EPSV', address: string | undef
     owner: canonicalAddress(s.control.remoteAddress),
     localAddress: s.control.localAddress,
     ports,
+    // Strangers are dropped as they connect, so they never fill the accept queue (RFC 2577 §5).
+    accept: (remoteAddress) => s.peerAllowed(remoteAddress),
+    onRejected: (remoteAddress) => s.passiveRejected(remoteAddress),
   });
   if (s.isClosed) {
     if (result.ok) result.listener.close();

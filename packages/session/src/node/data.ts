@@ -5,9 +5,12 @@
  * - Passive (PASV/EPSV): `listen()` binds the control connection's local address (an
  *   IPv4-mapped address binds as IPv4, RFC 4291 §2.5.5.2) on a port leased from the
  *   session's PassivePorts allocator through `listenTcp` (no probe-then-bind race), or a
- *   kernel port without one. Accepted sockets queue until the core calls `accept()`;
- *   the core checks the peer (AllowForeignAddress) and may drop a stranger and accept
- *   again. `close()` stops listening, drops queued sockets and returns the lease.
+ *   kernel port without one. A peer the request's `accept` refuses (AllowForeignAddress)
+ *   is dropped as it connects and reported through `onRejected`, so a crowd of strangers
+ *   cannot fill the queue ahead of the client (RFC 2577 §5). Accepted sockets queue
+ *   until the core calls `accept()`; the core checks the peer again and may drop a
+ *   stranger and accept again. `close()` stops listening, drops queued sockets and
+ *   returns the lease.
  * - Active (PORT/EPRT): `connect()` from the control connection's local address on an
  *   ephemeral port, with a connect timeout.
  * - Transfers: `send()` iterates the source and writes each chunk with backpressure
@@ -39,12 +42,12 @@ import type {
   DataChannelFactory,
   DataConnection,
   PassiveListener,
+  PassiveRequest,
   PassiveResult,
   PortError,
   SecureDataRequest,
   SecureDataResult,
 } from '../ports.js';
-import type { PortAllocator } from '@ftpkit/port-allocator';
 import { toPortError } from './errors.js';
 import { feeding, isFileSink, isRecyclable, recycle } from './fs.js';
 import type { FileSink } from './fs.js';
@@ -253,6 +256,7 @@ class SocketPassiveListener implements PassiveListener {
   readonly #release: () => void;
   readonly #lingerMs: number;
   readonly #onSocket: DataChannelOptions['onSocket'];
+  readonly #gate: Pick<PassiveRequest, 'accept' | 'onRejected'>;
   readonly #queue: net.Socket[] = [];
   readonly #waiters: Array<(c: DataConnection | undefined) => void> = [];
   #closed = false;
@@ -262,6 +266,7 @@ class SocketPassiveListener implements PassiveListener {
     ports: { port: number; exposedPort: number; fallback: boolean },
     release: () => void,
     options: DataChannelOptions,
+    gate: Pick<PassiveRequest, 'accept' | 'onRejected'>,
   ) {
     this.#server = server;
     this.port = ports.port;
@@ -270,6 +275,7 @@ class SocketPassiveListener implements PassiveListener {
     this.#release = release;
     this.#lingerMs = options.lingerMs ?? 10_000;
     this.#onSocket = options.onSocket;
+    this.#gate = gate;
     // An accept error (EMFILE…) must not crash the process; the listener stays.
     server.on('error', () => undefined);
     server.on('connection', (socket) => this.#arrived(socket));
@@ -281,6 +287,16 @@ class SocketPassiveListener implements PassiveListener {
     if (this.#closed || this.#queue.length >= MAX_QUEUED) {
       socket.destroy();
       return;
+    }
+    // A stranger is dropped at once, so it never takes the client's place in the queue.
+    const accept = this.#gate.accept;
+    if (accept !== undefined) {
+      const remote = socket.remoteAddress;
+      if (remote === undefined || !accept(remote)) {
+        socket.destroy();
+        if (remote !== undefined) this.#gate.onRejected?.(remote);
+        return;
+      }
     }
     this.#onSocket?.(socket, 'passive');
     const waiter = this.#waiters.shift();
@@ -335,7 +351,7 @@ class NodeDataChannels implements DataChannelFactory {
     this.#options = options;
   }
 
-  async listen(request: { owner: string; localAddress: string; ports: PortAllocator | undefined }): Promise<PassiveResult> {
+  async listen(request: PassiveRequest): Promise<PassiveResult> {
     const host = unmapIpv4(request.localAddress);
     const backlog = this.#options.backlog ?? 8;
     if (request.ports === undefined) {
@@ -345,13 +361,13 @@ class NodeDataChannels implements DataChannelFactory {
       const release = (): void => {
         if (server.listening) server.close();
       };
-      const listener = new SocketPassiveListener(server, { port: r.port, exposedPort: r.port, fallback: false }, release, this.#options);
+      const listener = new SocketPassiveListener(server, { port: r.port, exposedPort: r.port, fallback: false }, release, this.#options, request);
       return { ok: true, listener };
     }
     const now = this.#options.now;
     const r = await listenTcp(request.ports, now === undefined ? { host, owner: request.owner, backlog } : { host, owner: request.owner, backlog, now });
     if (!r.ok) return { ok: false, reason: r.reason, message: r.message };
-    return { ok: true, listener: new SocketPassiveListener(r.server, r, r.close, this.#options) };
+    return { ok: true, listener: new SocketPassiveListener(r.server, r, r.close, this.#options, request) };
   }
 
   /** PROT P (RFC 4217 §9): the TLS handshake on the data connection, resuming the control session's TLS. */

@@ -86,6 +86,35 @@ describe('passive listeners', () => {
     second?.destroy();
   });
 
+  it('drops peers the request refuses as they connect: a crowd larger than the queue cannot lock the client out', async () => {
+    let seen = 0;
+    const rejected: string[] = [];
+    const r = ok(
+      await nodeDataChannels({ lingerMs: 200 }).listen({
+        owner: 's1',
+        localAddress: HOST,
+        ports: undefined,
+        accept: () => ++seen > 20, // the first 20 peers are strangers
+        onRejected: (address) => rejected.push(address),
+      }),
+    );
+    cleanups.push(() => r.listener.close());
+    const closed: Promise<unknown>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const s = await connect(r.listener.port);
+      s.on('error', () => undefined);
+      s.resume();
+      closed.push(new Promise((resolve) => s.once('close', resolve)));
+    }
+    await Promise.all(closed);
+    expect(rejected).toEqual(Array.from({ length: 20 }, () => '127.0.0.1'));
+    const client = await connect(r.listener.port);
+    cleanups.push(() => client.destroy());
+    const conn = await r.listener.accept();
+    expect(conn?.remotePort).toBe(client.localPort);
+    conn?.destroy();
+  });
+
   it('drops queued connections on close', async () => {
     const listener = await listen(undefined);
     const a = await connect(listener.port);
