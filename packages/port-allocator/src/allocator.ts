@@ -94,6 +94,15 @@ export interface LeaseOptions {
   peer?: string;
 }
 
+/** Options of {@link PortAllocator.release}. */
+export interface ReleaseOptions {
+  /**
+   * `false`: the port is free at once instead of cooling down for `cooldownMs` (it never
+   * carried a connection). Default `true`.
+   */
+  cooldown?: boolean;
+}
+
 export interface AllocatorStats {
   /** Ports in the ranges. */
   size: number;
@@ -366,9 +375,15 @@ export class PortAllocator {
     return { ok: true, lease };
   }
 
-  /** Returns a lease; the port cools down for `cooldownMs`. Idempotent; unknown leases are ignored. */
-  release(lease: Lease, now: number): void {
-    this.#end(lease, now, false);
+  /**
+   * Returns a lease; the port cools down for `cooldownMs`. With `{ cooldown: false }` it is
+   * free at once: for a port that never carried a connection (a passive listener nobody
+   * connected to), nothing can outlive it (no TIME_WAIT, no NAT/conntrack entry), so a
+   * client that asks for passive ports in a loop does not drain the range. Idempotent;
+   * unknown leases are ignored.
+   */
+  release(lease: Lease, now: number, options?: ReleaseOptions): void {
+    this.#end(lease, now, false, options?.cooldown !== false);
   }
 
   /**
@@ -518,7 +533,7 @@ export class PortAllocator {
     return { ok: false, reason: 'exhausted', policy, message, fallback: lease };
   }
 
-  #end(lease: Lease, now: number, busy: boolean): void {
+  #end(lease: Lease, now: number, busy: boolean, cooldown = true): void {
     this.#checkNow(now);
     if (typeof lease !== 'object' || lease === null) return;
     let slot = -1;
@@ -542,10 +557,11 @@ export class PortAllocator {
     if (slot < 0) slot = this.#slotOf(active.port);
     let lastHolder = true;
     const sh = this.#shared;
-    if (sh !== undefined) lastHolder = this.#dropHolder(sh, slot, active.peer as string, now, busy);
+    const cooldownMs = cooldown ? this.cooldownMs : 0;
+    if (sh !== undefined) lastHolder = this.#dropHolder(sh, slot, active.peer as string, now, busy, cooldownMs);
     let freeAt = now;
     if (lastHolder) {
-      const delay = busy ? this.busyRetryMs : this.cooldownMs;
+      const delay = busy ? this.busyRetryMs : cooldownMs;
       if (delay > 0) {
         freeAt = now + delay;
         this.#state[slot] = busy ? BUSY : COOLING;
@@ -554,7 +570,7 @@ export class PortAllocator {
         this.#addFree(slot);
       }
     } else if (!busy) {
-      freeAt = now + this.cooldownMs;
+      freeAt = now + cooldownMs;
     }
     if (busy && lastHolder) {
       const fns = this.#listeners.busy;
@@ -566,14 +582,14 @@ export class PortAllocator {
   }
 
   /** Share mode: one holder leaves `slot`. Returns true when it was the last one. */
-  #dropHolder(sh: ShareState, slot: number, peer: string, now: number, busy: boolean): boolean {
+  #dropHolder(sh: ShareState, slot: number, peer: string, now: number, busy: boolean, cooldownMs: number): boolean {
     const left = (sh.holders[slot] as number) - 1;
     sh.holders[slot] = left;
     const ps = sh.peers.get(peer);
     if (ps !== undefined) {
       ps.held.delete(slot);
-      if (left > 0 && !busy && this.cooldownMs > 0) {
-        const due = now + this.cooldownMs;
+      if (left > 0 && !busy && cooldownMs > 0) {
+        const due = now + cooldownMs;
         ps.cooling.set(slot, due);
         sh.coolPeer.push(peer);
         sh.coolSlot.push(slot);

@@ -37,4 +37,5 @@ export type {
   LeaseResult,
   PortMapping,
   PortState,
+  ReleaseOptions,
 } from './allocator.js';

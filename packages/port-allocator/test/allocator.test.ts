@@ -45,6 +45,20 @@ describe('PortAllocator', () => {
     expect(take(a, 's', 1200).port).toBe(5000);
   });
 
+  it('release with { cooldown: false } frees the port at once (it never carried a connection)', () => {
+    const a = make({ ranges: '5000', cooldownMs: 1000 });
+    const freed: number[] = [];
+    a.on('release', (e) => freed.push(e.freeAt));
+    const l = take(a, 's', 100);
+    a.release(l, 200, { cooldown: false });
+    expect(a.portState(5000, 200)).toBe('free');
+    expect(freed).toEqual([200]);
+    const again = take(a, 's', 200);
+    expect(again.port).toBe(5000);
+    a.release(again, 300, { cooldown: true });
+    expect(a.portState(5000, 300)).toBe('cooling');
+  });
+
   it('uses a default cooldown of 2000 ms and busy retry of 30000 ms', () => {
     const a = make();
     expect(a.cooldownMs).toBe(2000);
@@ -327,6 +341,14 @@ describe('PortAllocator share mode', () => {
     const a = make({ ranges: '5000-5009', share: true });
     const ports = new Set(Array.from({ length: 10 }, (_, i) => take(a, `s${i}`, 0, `10.0.0.${i}`).port));
     expect(ports.size).toBe(10);
+  });
+
+  it('share mode: release without cooldown lets the same peer have the port again at once', () => {
+    const a = make({ ranges: '5000', share: true, cooldownMs: 100 });
+    const x = take(a, 's1', 0, 'A');
+    take(a, 's2', 0, 'B');
+    a.release(x, 10, { cooldown: false });
+    expect(take(a, 's3', 10, 'A').port).toBe(5000);
   });
 
   it('a port stays leased while one peer still holds it, and cools when the last leaves', () => {

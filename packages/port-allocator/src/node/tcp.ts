@@ -30,7 +30,8 @@ export function openTcp(host: string, port: number, backlog: number | undefined,
  * Listens on a port of the allocator's ranges (see the bind loop in bind.ts). The lease
  * returns when the listener closes for any reason: `close()`, `server.close()` (at its
  * 'close' event), `once` after the first connection, or `acceptTimeoutMs` without one
- * (the server then emits 'timeout' before closing).
+ * (the server then emits 'timeout' before closing). The port cools down only when the
+ * listener accepted a connection; otherwise it is free again at once.
  */
 export function listenTcp(allocator: PortAllocator, options: ListenTcpOptions): Promise<TcpLeaseResult> {
   const now = options.now ?? Date.now;
@@ -45,17 +46,23 @@ export function listenTcp(allocator: PortAllocator, options: ListenTcpOptions): 
       const lease = r.lease;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let released = false;
+      let accepted = false;
       const release = (): void => {
         if (released) return;
         released = true;
         if (timer !== undefined) clearTimeout(timer);
-        allocator.release(lease, now());
+        // A port that never carried a connection has nothing to outlive it (no TIME_WAIT,
+        // no NAT/conntrack entry): it is free again at once, without cooldown.
+        allocator.release(lease, now(), { cooldown: accepted });
       };
       const close = (): void => {
         if (server.listening) server.close();
         release();
       };
       server.once('close', release);
+      server.once('connection', () => {
+        accepted = true;
+      });
       const ms = options.acceptTimeoutMs;
       if (ms !== undefined) {
         timer = setTimeout(() => {

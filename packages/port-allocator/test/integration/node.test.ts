@@ -54,6 +54,21 @@ describe('listenTcp', () => {
     expect(a.stats(Date.now()).leases).toBe(0);
   });
 
+  it('a listener that never accepted a connection returns its port without cooldown; one that did cools down', async () => {
+    const a = allocator(randomBase(1), 1, { cooldownMs: 60_000 });
+    const idle = ok(await listenTcp(a, { host: HOST, owner: 's' }));
+    idle.close();
+    expect(a.portState(idle.port, Date.now())).toBe('free');
+    const used = ok(track(await listenTcp(a, { host: HOST, owner: 's' })));
+    expect(used.port).toBe(idle.port);
+    const arrived = new Promise<net.Socket>((resolve) => used.server.once('connection', resolve));
+    const c = await connect(used.port);
+    cleanups.push(() => c.destroy());
+    (await arrived).destroy();
+    used.close();
+    expect(a.portState(used.port, Date.now())).toBe('cooling');
+  });
+
   it('advertises the mapped port while binding the listened one', async () => {
     const base = randomBase(5);
     const a = allocator(base, 5, { expose: { from: { min: base, max: base + 4 }, to: { min: 30000, max: 30004 } } });
