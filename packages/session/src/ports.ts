@@ -240,6 +240,12 @@ export interface FileSystem {
   chmod(path: string, mode: number): Promise<void>;
   /** MFMT (draft-somers-ftp-mfxx). */
   setModificationTime(path: string, mtime: number): Promise<void>;
+  /**
+   * CWD/CDUP: may the user change into directory `path`? Resolves when it may (as
+   * chdir(2) would: a directory with search permission); rejects with ENOENT, ENOTDIR,
+   * EACCES… otherwise. Optional: without it the core only checks that `stat` says `dir`.
+   */
+  enter?(path: string): Promise<void>;
 }
 
 export interface AuthenticatedUser {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { portError } from '../src/index.js';
 import { Harness } from './harness.js';
 
 async function ready(): Promise<Harness> {
@@ -39,6 +40,30 @@ describe('navigation (RFC 959 §4.1.1, §4.1.3)', () => {
       C: PWD
       S: 257 "/pub" is the current directory
     `);
+  });
+
+  it('CWD and CDUP ask the file system\'s enter() when it has one (550 Permission denied)', async () => {
+    const h = await ready();
+    const entered: string[] = [];
+    Object.assign(h.fs, {
+      enter: (path: string): Promise<void> => {
+        entered.push(path);
+        return path === '/pub' ? Promise.reject(portError('EACCES')) : Promise.resolve();
+      },
+    });
+    await h.transcript(`
+      C: CWD pub
+      S: 550 pub: Permission denied
+      C: PWD
+      S: 257 "/" is the current directory
+      C: CWD /pub/sub
+      S: 250 CWD command successful
+      C: CDUP
+      S: 550 ..: Permission denied
+      C: PWD
+      S: 257 "/pub/sub" is the current directory
+    `);
+    expect(entered).toEqual(['/pub', '/pub/sub', '/pub']);
   });
 
   it('quotes 257 path names (RFC 959 Appendix II)', async () => {

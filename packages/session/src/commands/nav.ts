@@ -49,23 +49,56 @@ export function pwd(s: Session): void {
   s.reply(257, `${quotePathname(s.cwd)} is the current directory`);
 }
 
+/**
+ * Whether the user may change into `path`, answering the refusal itself: the file
+ * system's `enter` (chdir(2) semantics: search permission, ProFTPD's `550 <dir>:
+ * Permission denied`) when it has one, else a stat that must say `dir`.
+ */
+async function enterOrFail(s: Session, path: string, arg: string): Promise<boolean> {
+  const fs = userFs(s);
+  if (fs.enter !== undefined) {
+    try {
+      await fs.enter(path);
+      return true;
+    } catch (error) {
+      fail(s, arg, error);
+      return false;
+    }
+  }
+  const info = await statOrFail(s, path, arg);
+  if (info === undefined) return false;
+  if (info.type !== 'dir') {
+    s.reply(550, `${arg}: Not a directory`);
+    return false;
+  }
+  return true;
+}
+
 export async function cwd(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '';
   const path = c.arg === undefined ? s.home : c.path;
-  const info = await statOrFail(s, path, arg);
-  if (info === undefined) return;
-  if (info.type !== 'dir') {
-    s.reply(550, `${arg}: Not a directory`);
-    return;
-  }
+  if (!(await enterOrFail(s, path, arg))) return;
   s.cwd = path;
   s.reply(250, `${c.raw} command successful`);
 }
 
-/** CDUP needs no IO: the parent of an existing directory exists. */
-export function cdup(s: Session, c: Cmd): void {
-  s.cwd = parentPath(s.cwd);
-  s.reply(250, `${c.raw} command successful`);
+/**
+ * CDUP: the parent of an existing directory exists; a file system with `enter` is still
+ * asked whether the user may change into it (search permission).
+ */
+export function cdup(s: Session, c: Cmd): void | Promise<void> {
+  const path = parentPath(s.cwd);
+  const done = (): void => {
+    s.cwd = path;
+    s.reply(250, `${c.raw} command successful`);
+  };
+  if (userFs(s).enter === undefined) {
+    done();
+    return;
+  }
+  return enterOrFail(s, path, '..').then((ok) => {
+    if (ok) done();
+  });
 }
 
 export async function mkd(s: Session, c: Cmd): Promise<void> {

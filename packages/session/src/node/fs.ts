@@ -705,6 +705,17 @@ class LocalFs implements LocalFileSystem {
     );
   }
 
+  /** CWD/CDUP: a directory inside the root that the server process may search (chdir(2) needs X_OK). */
+  enter(path: string): Promise<void> {
+    return settle(
+      (async () => {
+        const real = await this.#resolve(path);
+        if (!(await stat(real)).isDirectory()) throw portError('ENOTDIR');
+        await access(real, C.X_OK);
+      })(),
+    );
+  }
+
   chmod(path: string, mode: number): Promise<void> {
     return settle(
       (async () => {

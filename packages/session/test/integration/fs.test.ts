@@ -178,6 +178,7 @@ describe('localFileSystem: containment', () => {
     expect(await code(fs.rename('/escape/secret.txt', '/mine.txt'))).toBe('EACCES');
     expect(await code(fs.chmod('/escape.txt', 0o777))).toBe('EACCES');
     expect(await code(fs.setModificationTime('/escape.txt', 0))).toBe('EACCES');
+    expect(await code(fs.enter!('/escape'))).toBe('EACCES');
     // The listing shows an escaping link as a link, never its target's details.
     const entries = await fs.list('/');
     expect(entries.find((e) => e.name === 'escape.txt')?.type).toBe('link');
@@ -187,6 +188,17 @@ describe('localFileSystem: containment', () => {
     expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('secret\n');
     expect(statSync(outside).isDirectory()).toBe(true);
     expect(existsSync(join(outside, 'new.txt'))).toBe(false);
+  });
+
+  it('enter (CWD): a directory the process may search; chdir(2) errors otherwise', async () => {
+    const { root, fs } = setup();
+    expect(await code(fs.enter!('/'))).toBe('ok');
+    expect(await code(fs.enter!('/dir'))).toBe('ok');
+    expect(await code(fs.enter!('/hello.txt'))).toBe('ENOTDIR');
+    expect(await code(fs.enter!('/nope'))).toBe('ENOENT');
+    mkdirSync(join(root, 'locked'), { mode: 0o600 });
+    // root may search any directory; everyone else needs the x bit
+    expect(await code(fs.enter!('/locked'))).toBe(process.getuid?.() === 0 ? 'ok' : 'EACCES');
   });
 
   it('refuses operations on the root itself', async () => {
