@@ -12,14 +12,17 @@
  * Theory of operation: for a session whose control connection came with a PROXY header,
  * every passive data connection from a peer the configuration trusts (ProxyProtocolEngine
  * on for that address, as for control connections) must start with a header within
- * ProxyProtocolTimeout. Its source becomes the connection's remote address, which the
- * session core then checks. A connection without a valid header is closed before the
- * core sees it, and logged; the core keeps waiting for the right one. Data connections
- * from any other peer are handed over as they are (passive ports reached through DNAT
- * keep the client's own address).
+ * ProxyProtocolTimeout; its source becomes the connection's remote address. The listener
+ * lets such peers past the session's early peer check (their socket address is the
+ * balancer's), reads each header as the connection arrives (several at once, so a slow
+ * stranger holds up nobody), then applies the session's check to the address in the
+ * header: a stranger is dropped and reported at once, as the session reports one that
+ * connects directly, and never takes the client's place in the queue. A connection
+ * without a valid header is closed and logged. Data connections from any other peer are
+ * handled as they are (passive ports reached through DNAT keep the client's address).
  */
 import type { Socket } from 'node:net';
-import type { DataChannelFactory, DataConnection, PassiveListener } from '@ftpkit/session';
+import type { DataChannelFactory, DataConnection, PassiveListener, PassiveRequest } from '@ftpkit/session';
 import { SocketDataConnection, unmapIpv4 } from '@ftpkit/session/node';
 import { parseTrusted } from '@ftpkit/proxy-protocol';
 import { acceptProxied } from '@ftpkit/proxy-protocol/node';
@@ -93,13 +96,87 @@ export function mapAccepted(
   };
 }
 
+/** Connections a passive listener keeps for the session (more are dropped, as session/node does). */
+const MAX_QUEUED = 8;
+
+/** A passive listener that reads the PROXY header of each connection from the balancer as it arrives. */
+class ProxiedListener implements PassiveListener {
+  readonly port: number;
+  readonly exposedPort: number;
+  readonly fallback: boolean;
+  readonly #inner: PassiveListener;
+  readonly #queue: DataConnection[] = [];
+  readonly #waiters: ((c: DataConnection | undefined) => void)[] = [];
+  #closed = false;
+
+  constructor(
+    inner: PassiveListener,
+    private readonly request: PassiveRequest,
+    private readonly options: ProxiedDataOptions,
+  ) {
+    this.#inner = inner;
+    this.port = inner.port;
+    this.exposedPort = inner.exposedPort;
+    this.fallback = inner.fallback;
+    void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    for (;;) {
+      const c = await this.#inner.accept();
+      if (c === undefined) {
+        this.close();
+        return;
+      }
+      void this.#arrived(c);
+    }
+  }
+
+  async #arrived(c: DataConnection): Promise<void> {
+    const d = await unwrap(c, this.options);
+    if (d === undefined) return;
+    const { accept, onRejected } = this.request;
+    if (accept !== undefined && !accept(d.remoteAddress)) {
+      d.destroy();
+      onRejected?.(d.remoteAddress);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter(d);
+    else if (this.#closed || this.#queue.length >= MAX_QUEUED) d.destroy();
+    else this.#queue.push(d);
+  }
+
+  accept(): Promise<DataConnection | undefined> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.#closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#inner.close();
+    for (const c of this.#queue.splice(0)) c.destroy();
+    for (const w of this.#waiters.splice(0)) w(undefined);
+  }
+}
+
 /**
  * Data channels for a session that came through a PROXY-protocol load balancer: passive
  * connections from the balancer give the client's address from their own header.
  */
 export function proxiedDataChannels(factory: DataChannelFactory, options: ProxiedDataOptions): DataChannelFactory {
   const out: DataChannelFactory = {
-    listen: mapAccepted(factory, (c) => unwrap(c, options)),
+    listen: async (request) => {
+      const { accept } = request;
+      // The balancer's connections pass the early check; their header decides (ProxiedListener).
+      const gated: PassiveRequest =
+        accept === undefined ? request : { ...request, accept: (remote) => options.proxyFor(unmapIpv4(remote)) !== undefined || accept(remote) };
+      const r = await factory.listen(gated);
+      return r.ok ? { ok: true, listener: new ProxiedListener(r.listener, request, options) } : r;
+    },
     connect: (request) => factory.connect(request),
   };
   const secure = factory.secure?.bind(factory);
