@@ -19,8 +19,10 @@
  * final name; an aborted one is deleted. STOU publishes with link(2), which refuses a
  * name that appeared meanwhile. APPE and REST+STOR extend the existing file in place
  * (the point of a resume is to keep what is already there). Without hidden stores the
- * file is written in place and `deleteAbortedStores` decides whether an aborted upload
- * is removed (ProFTPD DeleteAbortedStores).
+ * file is written in place and `deleteAbortedStores` decides whether an upload the
+ * client aborted is removed (ProFTPD DeleteAbortedStores). A write the file system
+ * refuses (ENOSPC, EDQUOT, EIO) removes a file the upload created or truncated in any
+ * case, so a full disk never leaves a half-written file visible.
  *
  * Reads are lazy: `read()` checks the file and returns a source that opens it when
  * iterated, so a source that is never sent holds no descriptor. Its read buffers are
@@ -249,6 +251,8 @@ export class FileSource implements AsyncIterable<Uint8Array> {
 /** Writes chunks to a file handle at a running position (`null` = append), batching with writev. */
 class HandleWriter extends Writable {
   bytes = 0;
+  /** The file system refused a write (ENOSPC, EDQUOT, EIO…): a server-side failure, not the client's. */
+  writeFailed = false;
   constructor(
     private readonly fh: FileHandle,
     private position: number | null,
@@ -270,11 +274,16 @@ class HandleWriter extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Uint8Array }>, callback: (error?: Error | null) => void): void {
-    this.#writeAll(chunks.map((c) => c.chunk)).then(() => callback(), (error: unknown) => callback(toPortError(error)));
+    this.#writeAll(chunks.map((c) => c.chunk)).then(() => callback(), (error: unknown) => this.#failed(error, callback));
+  }
+
+  #failed(error: unknown, callback: (error?: Error | null) => void): void {
+    this.writeFailed = true;
+    callback(toPortError(error));
   }
 
   override _write(chunk: Uint8Array, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#writeAll([chunk]).then(() => callback(), (error: unknown) => callback(toPortError(error)));
+    this.#writeAll([chunk]).then(() => callback(), (error: unknown) => this.#failed(error, callback));
   }
 }
 
@@ -303,6 +312,13 @@ interface SinkPlan {
   fsync: boolean;
   /** Remove `path` when aborted. */
   deleteOnAbort: boolean;
+  /**
+   * Remove `path` when the upload fails on the server's side (a refused write: ENOSPC,
+   * EDQUOT, EIO): the file was created or truncated by this upload, so what is left is
+   * only a half-written file. False for APPE/REST+STOR onto an existing file (its earlier
+   * bytes stay).
+   */
+  deleteOnWriteError: boolean;
   position: number | null;
 }
 
@@ -403,18 +419,24 @@ export class FileSink implements ByteSink {
         }
       }
     } catch (error) {
-      await this.#discard(true);
+      await this.#discard(p.deleteOnAbort || p.deleteOnWriteError);
       throw toPortError(error);
     } finally {
       uploading.delete(p.path);
     }
   }
 
+  /**
+   * Discards the upload. A client's abort keeps an in-place partial file unless
+   * `deleteOnAbort`; after a refused write (disk full) a file this upload created or
+   * truncated is removed, so nothing half-written stays visible.
+   */
   async abort(): Promise<void> {
     if (this.#state !== 'open') return;
     this.#state = 'aborted';
-    await this.#discard(this.#plan.deleteOnAbort);
-    uploading.delete(this.#plan.path);
+    const p = this.#plan;
+    await this.#discard(p.deleteOnAbort || (this.#writer.writeFailed && p.deleteOnWriteError));
+    uploading.delete(p.path);
   }
 
   async #flush(): Promise<void> {
@@ -606,7 +628,7 @@ class LocalFs implements LocalFileSystem {
     if (hidden) {
       const temp = join(dirname(target), `${this.#hiddenPrefix}${basename(target)}.`);
       const fh = await this.#openHidden(temp, base);
-      return new FileSink({ fh, path: temp, finalPath: target, hidden, unique, fsync: this.#fsync, deleteOnAbort: true, position: 0 });
+      return new FileSink({ fh, path: temp, finalPath: target, hidden, unique, fsync: this.#fsync, deleteOnAbort: true, deleteOnWriteError: true, position: 0 });
     }
     let flags = base | C.O_CREAT;
     if (options.mode === 'create') flags |= C.O_TRUNC | (unique ? C.O_EXCL : 0);
@@ -632,6 +654,7 @@ class LocalFs implements LocalFileSystem {
       unique,
       fsync: this.#fsync,
       deleteOnAbort: this.#deleteAborted && options.mode === 'create',
+      deleteOnWriteError: options.mode === 'create' || existing === undefined,
       position,
     });
   }

@@ -1,7 +1,8 @@
 // Runs in a private mount namespace (unshare -rm) with a 256 KiB tmpfs mounted on
 // argv[2]: a full disk must reach the client as ENOSPC / 452, and leave nothing behind.
 // Prints one JSON object. Driven by fs.test.ts.
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import net from 'node:net';
 import { createFtpServer, localFileSystem } from '../../dist/node/index.js';
 
@@ -55,4 +56,21 @@ await new Promise((resolve) => {
 await server.close();
 out.storReply = replies.find((l) => /^(4|5)\d\d |^226 /.test(l));
 out.serverLeft = readdirSync(dir);
+
+// In place (no hidden stores, ProFTPD's default): a refused write removes the file the
+// upload created or truncated; an append keeps the bytes that were there.
+const inPlace = localFileSystem({ root: dir, ownerNames: false, hiddenStores: false });
+writeFileSync(join(dir, 'old.txt'), 'old\n');
+writeFileSync(join(dir, 'replaced.txt'), 'replaced\n');
+for (const [name, mode] of [['new.bin', 'create'], ['replaced.txt', 'create'], ['old.txt', 'append']]) {
+  const s = await inPlace.write(`/${name}`, { mode, start: 0 });
+  try {
+    for (let i = 0; i < 64; i++) await s.write(Buffer.alloc(65536, 3));
+    await s.end();
+  } catch {
+    await s.abort();
+  }
+}
+out.inPlaceLeft = readdirSync(dir).sort();
+out.appendedKept = readFileSync(join(dir, 'old.txt')).subarray(0, 4).toString();
 console.log(JSON.stringify(out));

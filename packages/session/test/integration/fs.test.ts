@@ -419,6 +419,8 @@ describe('localFileSystem: a full disk', () => {
         fsLeft: [],
         storReply: '452 Transfer aborted. No space left on device',
         serverLeft: [],
+        inPlaceLeft: ['old.txt'],
+        appendedKept: 'old\n',
       });
     },
   );
