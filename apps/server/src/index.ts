@@ -21,6 +21,7 @@
  * ```
  */
 export { FtpkitServer, type FtpkitServerOptions, type LoadedGeneration } from './server.js';
+export type { PassiveLayout, PassivePart } from './resources.js';
 export { createLogger, formatPrettyLine, type Logger, type LoggerOptions } from './log.js';
 export { formatXferlogLine, formatXferlogTime, openTransferLog, type TransferLog, type TransferRecord } from './xferlog.js';
 export {
