@@ -125,8 +125,7 @@ describe.skipIf(skipUnless(isRoot))('permission errors (server running as nobody
     expect(`${r.code} ${r.text}`).toBe('230 User alice logged in');
   });
 
-  // packages/session/src/commands/nav.ts cwd() only stats the directory; ProFTPD's chdir(2)
-  // fails with EACCES on a directory without search permission.
+  // ProFTPD's chdir(2) fails with EACCES on a directory without search permission.
   test('CWD into a directory the server may not enter gets 550 Permission denied', async () => {
     const c = await loggedIn(srv);
     const r = await c.cmd('CWD locked');
