@@ -232,6 +232,22 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
       findings.push({ severity: 'error', where: s.label, message: (err as Error).message.replace(`${s.label}: `, '') });
     }
   }
+  // PROXY protocol: who may claim to speak for a client.
+  for (const s of servers) {
+    for (const v of layeredValues(config, s, 'proxyProtocolEngine')) {
+      if (v.value !== true) continue;
+      const everyone = v.setBy === s.label || v.setBy === '<Global>';
+      findings.push(
+        everyone
+          ? {
+              severity: 'warning',
+              where: s.label,
+              message: `ProxyProtocolEngine on for every peer: whoever reaches port ${s.port} can claim any client address (and nobody can connect without a PROXY header). Put it inside <IfClass> with the load balancers' addresses`,
+            }
+          : { severity: 'info', where: s.label, message: `PROXY headers are read from ${v.setBy} only (control and passive data connections)` },
+      );
+    }
+  }
   for (const line of unappliedSettings(config)) findings.push({ severity: 'warning', where: source, message: line });
   if (config.daemon.user !== undefined && process.getuid?.() !== 0) {
     findings.push({ severity: 'info', where: source, message: `User ${config.daemon.user}: privileges are dropped only when started as root` });

@@ -68,6 +68,18 @@ MaxClients 30
     expect(text).toMatch(/warning: no PassivePorts/);
   });
 
+  it('ProxyProtocolEngine for every peer is a warning; inside <IfClass> it names the class', async () => {
+    const open = await checkConfig(conf('Port 2121\nProxyProtocolEngine on\n'), 'x', { scan: false });
+    expect(open.findings.find((f) => /ProxyProtocolEngine/.test(f.message))).toMatchObject({
+      severity: 'warning',
+      message: expect.stringMatching(/^ProxyProtocolEngine on for every peer: whoever reaches port 2121 can claim any client address/),
+    });
+    const classed = await checkConfig(conf('<Class lb>\n  From 10.0.0.0/8\n</Class>\n<IfClass lb>\n  ProxyProtocolEngine on\n</IfClass>\n'), 'x', { scan: false });
+    const f = classed.findings.find((x) => /PROXY headers/.test(x.message));
+    expect(f?.severity).toBe('info');
+    expect(f?.message).toMatch(/^PROXY headers are read from <IfClass lb> \(test.conf:4\) only/);
+  });
+
   it('an AuthUserFile that cannot be read is an error', async () => {
     const r = await checkConfig(conf('AuthUserFile /nonexistent/ftpd.passwd\n'), 'x', { scan: false });
     expect(r.ok).toBe(false);
