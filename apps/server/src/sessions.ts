@@ -314,8 +314,9 @@ export class SessionPlanner {
           const name = alias?.user ?? user;
           const entry = this.findUser(connectEffective, name);
           if (entry === undefined) {
-            // Spend the time a real check takes, so timing does not tell which users exist.
-            await this.deps.verifyPassword(DUMMY_HASH, password);
+            // Spend the time a real check takes, so timing does not tell which users exist:
+            // check against a real user's hash of the same file (same scheme and rounds).
+            await this.deps.verifyPassword(this.decoyHash(connectEffective), password);
             log.info({ session: conn.sessionId }, `USER ${user}: no such user found from ${conn.remoteAddress}`);
             return undefined;
           }
@@ -370,6 +371,13 @@ export class SessionPlanner {
   }
 
   /** A user from `--user` or the AuthUserFile (read at each login, as ProFTPD does). */
+  /** A hash costing what a real user's check costs; the result of checking it is ignored. */
+  private decoyHash(effective: EffectiveConfig): string {
+    const file = effective.settings.authUserFile;
+    const real = file === undefined ? undefined : this.deps.authFiles.userFile(file)[0]?.passwordHash;
+    return real ?? this.generation.flagUsers[0]?.hash ?? DUMMY_HASH;
+  }
+
   private findUser(effective: EffectiveConfig, name: string): { hash: string; uid: number; gid: number; home: string; shell?: string } | undefined {
     const flag = this.generation.flagUsers.find((u) => u.name === name);
     if (flag !== undefined) return { hash: flag.hash, uid: -1, gid: -1, home: flag.home };
