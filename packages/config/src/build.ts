@@ -29,6 +29,7 @@ import {
   type FtpkitConfig,
   type LimitSection,
   type DaemonSettings,
+  type DelayRule,
   type ServerConfig,
   type SettingsLayer,
   type SourceLocation,
@@ -115,7 +116,7 @@ function contextList(contexts: readonly Context[]): string {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
 
-const UNSET_WHEN_FALSE: ReadonlySet<string> = new Set(['hiddenStores', 'maxClients', 'maxClientsPerHost']);
+const UNSET_WHEN_FALSE: ReadonlySet<string> = new Set(['hiddenStores', 'maxClients', 'maxClientsPerHost', 'maxConnectionsPerHost']);
 
 function loc(n: ConfigNode): SourceLocation {
   return { file: n.file, line: n.line };
@@ -303,10 +304,13 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
       if (value === undefined) return;
       if (setting.multi) {
         const prev = scope.settings[setting.key];
-        if (setting.key === 'tlsOptions') {
+        if (setting.key === 'tlsOptions' || setting.key === 'proxyProtocolOptions') {
           scope.settings[setting.key] = [...new Set([...((prev as string[] | undefined) ?? []), ...(value as string[])])];
         } else {
           scope.settings[setting.key] = [...((prev as unknown[] | undefined) ?? []), value];
+        }
+        if (setting.key === 'delayOnEvent' && (value as DelayRule).event !== 'FailedLogin') {
+          push('warning', 'ERR_CONFIG_VALUE', n, `${setting.name} ${(value as DelayRule).event}: ftpkit delays failed logins only (DelayOnEvent FailedLogin); this line is not applied`, `use ${setting.name} FailedLogin 1000ms`, setting.name);
         }
         return;
       }

@@ -41,6 +41,16 @@ export interface ClientLimit {
   readonly message?: string;
 }
 
+/**
+ * `DelayOnEvent event delay` (mod_delay): a fixed delay (`minMs === maxMs`) or a range
+ * `min-max`. ftpkit applies the `FailedLogin` event, with its minimum as ProFTPD does.
+ */
+export interface DelayRule {
+  readonly event: 'FailedLogin' | 'USER' | 'PASS' | 'Connect';
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
 /** `Umask file [dir]` as numbers (0o022). */
 export interface Umask {
   readonly file: number;
@@ -113,7 +123,13 @@ export interface Settings {
   readonly deleteAbortedStores: boolean;
   readonly maxClients?: ClientLimit;
   readonly maxClientsPerHost?: ClientLimit;
+  /** Counted at connect over every connection from the host, logged in or not (mod_auth). */
+  readonly maxConnectionsPerHost?: ClientLimit;
   readonly maxLoginAttempts: number;
+  /** `DelayEngine` (mod_delay): off = no delay after failed logins. */
+  readonly delayEngine: boolean;
+  /** `DelayOnEvent` lines, in order (a later line for the same event wins). */
+  readonly delayOnEvent?: readonly DelayRule[];
   /** Seconds; 0 disables. */
   readonly timeoutIdle: number;
   readonly timeoutLogin: number;
@@ -149,6 +165,8 @@ export interface Settings {
   /** Seconds. */
   readonly proxyProtocolTimeout: number;
   readonly proxyProtocolVersion: 'protocolV1' | 'protocolV2';
+  /** `ProxyProtocolOptions`: `UseProxiedServerAddress` picks the `<VirtualHost>` by the header's destination. */
+  readonly proxyProtocolOptions: readonly 'UseProxiedServerAddress'[];
   readonly defaultRoot: readonly DefaultRootRule[];
   /** In check order: the first section that decides wins. */
   readonly limits: readonly LimitSection[];
@@ -228,6 +246,11 @@ export interface DaemonSettings {
   readonly useReverseDns: boolean;
   /** `DynMasqRefresh` seconds (mod_dynmasq): re-resolve MasqueradeAddress names. */
   readonly dynMasqRefresh?: number;
+  /**
+   * `PassivePortsShared on` (ftpkit, the `--passive-share` flag as a directive): a passive
+   * port serves several clients at once, told apart by their address.
+   */
+  readonly passivePortsShared?: boolean;
 }
 
 /** The whole configuration. */
@@ -252,6 +275,7 @@ export const DEFAULT_SETTINGS: Settings = {
   allowRetrieveRestart: true,
   deleteAbortedStores: false,
   maxLoginAttempts: 3,
+  delayEngine: true,
   timeoutIdle: 600,
   timeoutLogin: 300,
   timeoutNoTransfer: 300,
@@ -269,6 +293,7 @@ export const DEFAULT_SETTINGS: Settings = {
   proxyProtocolEngine: false,
   proxyProtocolTimeout: 3,
   proxyProtocolVersion: 'protocolV1',
+  proxyProtocolOptions: [],
   defaultRoot: [],
   limits: [],
 };

@@ -316,3 +316,21 @@ export function foreignAddressAllowed(effective: EffectiveConfig, proposed: stri
   const a = norm(proposed);
   return a !== undefined && a === norm(peer);
 }
+
+/**
+ * ftpkit's delay after a failed login, in milliseconds, when `DelayEngine` is on (the
+ * default) and no `DelayOnEvent FailedLogin` is set. ProFTPD's mod_delay, on by default,
+ * only evens out response times; ftpkit also slows password guessing down by default.
+ */
+export const DEFAULT_FAILED_LOGIN_DELAY_MS = 1000;
+
+/**
+ * How long a failed login waits before its `530`, in milliseconds: 0 under
+ * `DelayEngine off`, else the last `DelayOnEvent FailedLogin` (its minimum, as mod_delay
+ * uses), else {@link DEFAULT_FAILED_LOGIN_DELAY_MS}.
+ */
+export function failedLoginDelayMs(settings: Settings): number {
+  if (!settings.delayEngine) return 0;
+  const rule = settings.delayOnEvent?.findLast((r) => r.event === 'FailedLogin');
+  return rule === undefined ? DEFAULT_FAILED_LOGIN_DELAY_MS : rule.minMs;
+}

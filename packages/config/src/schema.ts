@@ -42,7 +42,10 @@ export const SETTING_DIRECTIVES: readonly SettingSpec[] = [
   s('DeleteAbortedStores', 'deleteAbortedStores', SVGA, v.bool),
   s('MaxClients', 'maxClients', SVGA, v.clientLimit),
   s('MaxClientsPerHost', 'maxClientsPerHost', SVGA, v.clientLimit),
+  s('MaxConnectionsPerHost', 'maxConnectionsPerHost', SVG, v.clientLimit),
   s('MaxLoginAttempts', 'maxLoginAttempts', SVG, v.integer(1, 1000, 3)),
+  s('DelayEngine', 'delayEngine', SVG, v.bool),
+  s('DelayOnEvent', 'delayOnEvent', SVG, v.delayOnEvent, true),
   s('TimeoutIdle', 'timeoutIdle', SVGA, v.seconds(65535)),
   s('TimeoutLogin', 'timeoutLogin', SVG, v.seconds(65535, 1)),
   s('TimeoutNoTransfer', 'timeoutNoTransfer', SVGA, v.seconds(65535)),
@@ -75,6 +78,7 @@ export const SETTING_DIRECTIVES: readonly SettingSpec[] = [
   s('ProxyProtocolEngine', 'proxyProtocolEngine', SVG, v.bool),
   s('ProxyProtocolTimeout', 'proxyProtocolTimeout', SVG, v.seconds(3600, 1)),
   s('ProxyProtocolVersion', 'proxyProtocolVersion', SVG, v.proxyProtocolVersion),
+  s('ProxyProtocolOptions', 'proxyProtocolOptions', SVG, v.proxyProtocolOptions, true),
 ];
 
 /** A directive of the daemon itself (server config only). */
@@ -94,6 +98,7 @@ export const DAEMON_DIRECTIVES: readonly DaemonSpec[] = [
   { name: 'UseIPv6', key: 'useIPv6', parse: v.bool },
   { name: 'SocketBindTight', key: 'socketBindTight', parse: v.bool },
   { name: 'UseReverseDNS', key: 'useReverseDns', parse: v.bool },
+  { name: 'PassivePortsShared', key: 'passivePortsShared', parse: v.bool },
   {
     name: 'DynMasqRefresh',
     key: 'dynMasqRefresh',
@@ -180,6 +185,8 @@ export const NOTE_DIRECTIVES: Readonly<Record<string, string>> = {
   RLimitChroot: 'ftpkit confines sessions without chroot(2); ignored',
   FSCachePolicy: 'ftpkit has no stat cache; ignored',
   IncludeOptions: 'ftpkit includes files in sorted order and follows symlinks; ignored',
+  DelayTable: 'ftpkit keeps no timing table (DelayOnEvent FailedLogin sets the delay after a failed login); ignored',
+  DelayControlsACLs: 'ftpkit has no module controls; ignored',
   LoadModule: '',
   ServerType: '',
 };
@@ -188,14 +195,14 @@ const UNSUPPORTED_CORE = `AllowChmod AllowEmptyPasswords AllowLogSymlinks AnonAl
 AuthOrder AuthPAM AuthPAMConfig AuthUsingAlias CDPath CreateHome DefaultChdir DefaultTransferMode DirFakeGroup DirFakeMode
 DirFakeUser DisplayConnect DisplayFileTransfer DisplayGoAway DisplayQuit ExtendedLog GroupOwner GroupPassword HideFiles
 HideGroup HideNoAccess HideUser IgnoreHidden LogFormat MaxClientsPerClass MaxClientsPerUser MaxCommandRate
-MaxConnectionRate MaxConnectionsPerHost MaxHostsPerUser MaxRetrieveFileSize MaxStoreFileSize MaxTransfersPerHost
+MaxConnectionRate MaxHostsPerUser MaxRetrieveFileSize MaxStoreFileSize MaxTransfersPerHost
 MaxTransfersPerUser PathAllowFilter PathDenyFilter Protocols RegexOptions RootRevoke ServerLog TimeoutLinger
 TimeoutSession TimesGMT TransferRate UseEncoding UseFtpUsers UseGlobbing UseUTF8 UserOwner UserPassword
 AccessDenyMsg IfSessionOptions SQLAuthTypes TLSCACertificateFile TLSCACertificatePath TLSCARevocationFile
 TLSCARevocationPath TLSCipherSuite TLSDHParamFile TLSLog TLSPassPhraseProvider TLSRenegotiate TLSSessionCache
 TLSVerifyClient TLSVerifyDepth TLSVerifyOrder TLSServerCipherPreference TLSStaplingEngine TLSNextProtocol
 TLSPKCS12File TLSTimeoutHandshake TLSUserName TLSECDHCurve TLSCertificateFile TLSCertificateKeyFile TLSDSACertificateFile
-TLSDSACertificateKeyFile TLSServerInfoFile TLSSessionTickets TLSPreSharedKey ProxyProtocolOptions DynMasqControlsACLs`;
+TLSDSACertificateKeyFile TLSServerInfoFile TLSSessionTickets TLSPreSharedKey ProxyProtocolIgnore DynMasqControlsACLs`;
 
 const MODULE_PREFIXES: readonly (readonly [RegExp, string])[] = [
   [/^Quota/i, 'mod_quotatab'],
@@ -205,7 +212,6 @@ const MODULE_PREFIXES: readonly (readonly [RegExp, string])[] = [
   [/^AdminControls/i, 'mod_ctrls_admin'],
   [/^Controls/i, 'mod_ctrls'],
   [/^Ban/i, 'mod_ban'],
-  [/^Delay/i, 'mod_delay'],
   [/^Rewrite/i, 'mod_rewrite'],
   [/^Radius/i, 'mod_radius'],
   [/^Wrap/i, 'mod_wrap2'],

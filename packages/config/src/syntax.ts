@@ -67,7 +67,7 @@ export interface SyntaxOptions {
 
 /**
  * The ProFTPD modules whose behaviour ftpkit implements; `<IfModule>` treats them as
- * loaded. Modules not listed (mod_quotatab, mod_sql, mod_ident, mod_delay, mod_ctrls,
+ * loaded. Modules not listed (mod_quotatab, mod_sql, mod_ident, mod_ratio, mod_ctrls,
  * mod_unixpw, mod_auth_unix…) count as not loaded, so their sections are skipped.
  */
 export const LOADED_MODULES: readonly string[] = [
@@ -83,6 +83,7 @@ export const LOADED_MODULES: readonly string[] = [
   'mod_dynmasq.c',
   'mod_tls.c',
   'mod_proxy_protocol.c',
+  'mod_delay.c',
 ];
 
 /** `mod_tls` → `mod_tls.c`. */

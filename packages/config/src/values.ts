@@ -8,6 +8,7 @@ import type {
   AllowForeignAddress,
   ClientLimit,
   DefaultRootRule,
+  DelayRule,
   HiddenStores,
   HostSpec,
   PortRange,
@@ -282,6 +283,49 @@ export const proxyProtocolVersion: ValueParser<'protocolV1' | 'protocolV2'> = ex
   if (a === 'protocolv2' || a === 'haproxyv2') return good('protocolV2');
   return bad(`${name}: unknown version '${args[0]}'`, `write ${name} protocolV1 or ${name} protocolV2`);
 });
+
+/** `ProxyProtocolOptions UseProxiedServerAddress` (mod_proxy_protocol's one option). */
+export const proxyProtocolOptions: ValueParser<readonly 'UseProxiedServerAddress'[]> = (args, name) => {
+  if (args.length === 0) return bad(`${name}: wrong number of parameters`, `write ${name} UseProxiedServerAddress`);
+  for (const a of args) {
+    if (a.toLowerCase() !== 'useproxiedserveraddress') return bad(`${name}: unknown ProxyProtocolOption '${a}'`, `the one option is UseProxiedServerAddress`);
+  }
+  return good(['UseProxiedServerAddress']);
+};
+
+const MAX_DELAY_MS = 2_147_483_647;
+
+/**
+ * A mod_delay duration in milliseconds (`delay_str_get_duration_ms`): `1500` or `1500ms`,
+ * `2s`/`2sec`, `mm:ss.mmm`, and the range forms `1000-2000`, `1000-2000ms`, `1-2s`.
+ */
+export function parseDelayMs(arg: string): { min: number; max: number } | undefined {
+  let m = /^(\d{1,2}):(\d{1,2})\.(\d{1,4})$/.exec(arg);
+  if (m) {
+    const ms = Number(m[1]) * 60_000 + Number(m[2]) * 1000 + Number(m[3]);
+    return { min: ms, max: ms };
+  }
+  m = /^(\d+)(?:-(\d+))?(ms|s|sec)?$/i.exec(arg);
+  if (!m) return undefined;
+  const unit = (m[3] ?? 'ms').toLowerCase() === 'ms' ? 1 : 1000;
+  const min = Number(m[1]) * unit;
+  const max = m[2] === undefined ? min : Number(m[2]) * unit;
+  if (min > MAX_DELAY_MS || max > MAX_DELAY_MS || (m[2] !== undefined && min >= max)) return undefined;
+  return { min, max };
+}
+
+const DELAY_EVENTS: readonly DelayRule['event'][] = ['FailedLogin', 'USER', 'PASS', 'Connect'];
+
+/** `DelayOnEvent FailedLogin|USER|PASS|Connect delay` (mod_delay). */
+export const delayOnEvent: ValueParser<DelayRule> = (args, name) => {
+  const fix = `write ${name} FailedLogin 1000ms`;
+  if (args.length !== 2) return bad(`${name} takes an event and a delay, got ${args.length} arguments`, fix);
+  const event = DELAY_EVENTS.find((e) => e.toLowerCase() === (args[0] as string).toLowerCase());
+  if (event === undefined) return bad(`${name}: unknown/unsupported event: ${args[0]}`, `the events are ${DELAY_EVENTS.join(', ')}; ${fix}`);
+  const d = parseDelayMs(args[1] as string);
+  if (d === undefined) return bad(`${name}: error parsing delay parameter '${args[1]}'`, `give milliseconds (1000 or 1000ms), seconds (2s) or a range (1000-2000ms); ${fix}`);
+  return good({ event, minMs: d.min, maxMs: d.max });
+};
 
 /** `ListOptions "-la" [strict] [maxdepth n]…`: the options string is kept; flags after it are accepted. */
 export const listOptions: ValueParser<string> = (args, name) => {

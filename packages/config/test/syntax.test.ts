@@ -48,7 +48,7 @@ describe('lines and sections', () => {
       '<IfModule !mod_tls.c>',
       '  TLSEngine on',
       '</IfModule>',
-      '<IfModule !mod_delay>',
+      '<IfModule !mod_ratio>',
       '  TimeoutIdle 60',
       '</IfModule>',
     ].join('\n');
