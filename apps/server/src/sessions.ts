@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import {
   checkLimit,
+  failedLoginDelayMs,
   findAnonymous,
   groupsOf,
   resolveSessionConfig,
@@ -234,6 +235,8 @@ export class SessionPlanner {
       // AUTH TLS is offered when the server has FTPS (the control channel then can upgrade).
       ...(this.generation.ftps.has(effective.server.id) ? { tls: sessionTls(s, effective.anonymousSections) } : {}),
       maxLoginAttempts: s.maxLoginAttempts,
+      // mod_delay: DelayEngine, DelayOnEvent FailedLogin (ftpkit waits 1 s by default).
+      loginFailureDelay: failedLoginDelayMs(s),
       timeouts: {
         login: s.timeoutLogin,
         idle: s.timeoutIdle,

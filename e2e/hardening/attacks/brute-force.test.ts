@@ -5,13 +5,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { FtpClient, closeAll, sleep } from '../lib/ftp.js';
-import { PASSWORD, USER, startServer, stopAll, type Served } from '../lib/server.js';
+import { PASSWORD, USER, describeSockets, settleFds, startServer, stopAll, type Served } from '../lib/server.js';
 
 let srv: Served;
 let lenient: Served;
 beforeAll(async () => {
   srv = await startServer({ directives: ['MaxLoginAttempts 2'] });
-  lenient = await startServer({ directives: ['MaxLoginAttempts 1000'] });
+  // Without the failed-login delay, so the timing and load tests see the password checks themselves.
+  lenient = await startServer({ directives: ['MaxLoginAttempts 1000', 'DelayEngine off'] });
 });
 afterEach(() => closeAll());
 afterAll(() => stopAll());
@@ -71,14 +72,37 @@ describe('brute-force logins', () => {
     expect(median(unknown), `median 530 after ${median(unknown).toFixed(1)} ms for unknown users, ${median(known).toFixed(1)} ms for a known one`).toBeGreaterThanOrEqual(median(known) * 0.5);
   });
 
-  // No login-failure delay exists: SessionConfig has no such field and apps/server maps no
-  // directive to one (ProFTPD: mod_delay; vsftpd: delay_failed_login).
-  test.fails('a failed login is answered only after a delay (at least 500 ms)', async () => {
-    const c = await FtpClient.connect(lenient.port);
+  // ftpkit serve's default (DelayEngine on, no DelayOnEvent FailedLogin): 1 s after the PASS.
+  test('a failed login is answered only after a delay (at least 500 ms)', async () => {
+    const c = await FtpClient.connect(srv.port);
     const r = await timedPass(c, USER, 'wrong');
-    await c.quit();
     expect(r.code).toBe(530);
     expect(r.ms).toBeGreaterThanOrEqual(500);
+    // The right password right after is answered at once.
+    expect((await c.cmd(`USER ${USER}`)).code).toBe(331);
+    const t0 = performance.now();
+    expect((await c.cmd(`PASS ${PASSWORD}`)).code).toBe(230);
+    expect(performance.now() - t0).toBeLessThan(500);
+    await c.quit();
+  });
+
+  test('clients that hang up during the delay: every failure is logged, nothing is left behind, other sessions are answered meanwhile', async () => {
+    const before = srv.fds();
+    const failures = (): number => srv.grep(/^USER alice \(Login failed\): Incorrect password$/).length;
+    const logged = failures();
+    const quitters = await Promise.all(Array.from({ length: 20 }, () => FtpClient.connect(srv.port)));
+    for (const q of quitters) q.write(`USER ${USER}\r\nPASS wrong\r\n`);
+    // Each failure is logged when the password check ends, before its delayed 530 (fail2ban reads these lines).
+    for (let i = 0; i < 100 && failures() - logged < 20; i++) await sleep(50);
+    expect(failures() - logged).toBe(20);
+    for (const q of quitters) q.destroy();
+    const other = await FtpClient.connect(srv.port);
+    const t0 = performance.now();
+    expect((await other.cmd('NOOP')).code).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(200);
+    await other.quit();
+    expect(await settleFds(srv, before), describeSockets(srv)).toBeLessThanOrEqual(before);
+    expect(srv.alive()).toBe(true);
   });
 
   // Password checks must not run on the event loop (SHA-512-crypt costs ~10-70 ms a guess).

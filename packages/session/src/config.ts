@@ -130,6 +130,15 @@ export interface SessionConfig {
   featHidden?: readonly string[];
   /** MaxLoginAttempts. Default 3. */
   maxLoginAttempts?: number;
+  /**
+   * Milliseconds a failed login waits before its `530 Login incorrect.`, counted from the
+   * PASS command, so guessing is slow and the reply time does not tell whether the user
+   * exists (ProFTPD mod_delay `DelayOnEvent FailedLogin`). Timed with the session's clock:
+   * other sessions are not held up; a session closed meanwhile gets no reply. Later
+   * commands of the session wait behind it. `0` turns it off. Default `0` (the server app
+   * turns it on).
+   */
+  loginFailureDelay?: number;
   timeouts?: Partial<SessionTimeouts>;
   /** AllowOverwrite. Default `true`. */
   allowOverwrite?: boolean;
@@ -180,6 +189,7 @@ export interface EffectiveConfig {
   readonly limit: LimitChecker | undefined;
   readonly featHidden: ReadonlySet<string>;
   readonly maxLoginAttempts: number;
+  readonly loginFailureDelay: number;
   readonly timeouts: Readonly<SessionTimeouts>;
   readonly allowOverwrite: boolean;
   readonly allowStoreRestart: boolean;
@@ -229,6 +239,7 @@ export function effectiveConfig(config: SessionConfig): EffectiveConfig {
     limit: config.limit,
     featHidden: new Set((config.featHidden ?? EMPTY).map((v) => v.toUpperCase())),
     maxLoginAttempts: Math.max(1, Math.floor(config.maxLoginAttempts ?? 3)),
+    loginFailureDelay: Number.isFinite(config.loginFailureDelay) ? Math.max(0, config.loginFailureDelay as number) : 0,
     timeouts: Object.freeze({
       login: seconds(t.login, DEFAULT_TIMEOUTS.login),
       idle: seconds(t.idle, DEFAULT_TIMEOUTS.idle),

@@ -1,11 +1,16 @@
 /**
  * Login sequence (RFC 959 §4.1.1 USER, PASS, ACCT, REIN, QUIT) with ProFTPD's mod_auth
  * replies and log lines. Transitions follow LOGIN_MACHINE (states.ts).
+ *
+ * A failed PASS is answered no sooner than `loginFailureDelay` ms after it arrived
+ * (ProFTPD mod_delay `DelayOnEvent FailedLogin`): the wait is a timer of the session's
+ * clock, so nothing else waits but this session's later commands, and it is cancelled
+ * when the session closes.
  */
 import type { Session } from '../core.js';
 import { DEFAULT_MLST_FACTS } from '../listing.js';
 import { resolvePath } from '../path.js';
-import type { AuthenticatedUser } from '../ports.js';
+import type { AuthenticatedUser, TimerHandle } from '../ports.js';
 import { LOGIN_REFUSALS, loginTransition } from '../states.js';
 import { tlsLoginRefused } from './security.js';
 import type { Cmd } from './table.js';
@@ -30,8 +35,35 @@ export function user(s: Session, c: Cmd): void {
   }
 }
 
+/** The failed-login wait in progress of each session, cancelled when the session closes. */
+const waiting = new WeakMap<Session, { timer: TimerHandle; done: () => void } | undefined>();
+
+/** Resolves `ms` after `since` (the session's clock), or as soon as the session closes. */
+function waitUntil(s: Session, since: number, ms: number): Promise<void> | undefined {
+  const wait = since + ms - s.clock.now();
+  if (!(wait > 0) || s.isClosed) return undefined;
+  const watched = waiting.has(s);
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      waiting.set(s, undefined);
+      resolve();
+    };
+    waiting.set(s, { timer: s.clock.setTimer(wait, done), done });
+    // One close watcher per session, however many logins fail.
+    if (!watched) {
+      void s.closed.then(() => {
+        const w = waiting.get(s);
+        w?.timer.cancel();
+        w?.done();
+        waiting.delete(s);
+      });
+    }
+  });
+}
+
 export async function pass(s: Session, c: Cmd): Promise<void> {
   if (refused(s, 'PASS')) return;
+  const receivedAt = s.clock.now();
   const name = s.userName ?? '';
   let account: AuthenticatedUser | undefined;
   let failure: 'password' | 'limit' | 'error' | 'tls' = 'password';
@@ -70,7 +102,11 @@ export async function pass(s: Session, c: Cmd): Promise<void> {
     }
   }
   if (account === undefined) {
-    loginFailed(s, name, failure);
+    // Logged at once: a client that hangs up during the delay is still on record.
+    const last = loginFailed(s, name, failure);
+    const delay = waitUntil(s, receivedAt, s.cfg.loginFailureDelay);
+    if (delay !== undefined) await delay;
+    if (!s.isClosed) refuseLogin(s, name, last);
     return;
   }
   s.user = account;
@@ -100,10 +136,9 @@ const FAILURE_TEXT: Readonly<Record<'password' | 'limit' | 'error' | 'tls', stri
   tls: 'SSL/TLS required on the control channel',
 };
 
-function loginFailed(s: Session, name: string, reason: 'password' | 'limit' | 'error' | 'tls'): void {
+/** Count and log a failed login; true when it was the last attempt allowed (MaxLoginAttempts). */
+function loginFailed(s: Session, name: string, reason: 'password' | 'limit' | 'error' | 'tls'): boolean {
   s.failedLogins++;
-  const max = s.cfg.maxLoginAttempts;
-  const last = s.failedLogins >= max;
   s.emit?.({
     type: 'login-failed',
     level: 'notice',
@@ -112,12 +147,17 @@ function loginFailed(s: Session, name: string, reason: 'password' | 'limit' | 'e
     reason,
     attempts: s.failedLogins,
   });
+  return s.failedLogins >= s.cfg.maxLoginAttempts;
+}
+
+/** The 530 of a failed login; after the last attempt allowed, the session ends. */
+function refuseLogin(s: Session, name: string, last: boolean): void {
   s.reply(530, 'Login incorrect.');
   if (last) {
     s.emit?.({
       type: 'login-failed',
       level: 'notice',
-      message: `Maximum login attempts (${max}) exceeded, connection refused`,
+      message: `Maximum login attempts (${s.cfg.maxLoginAttempts}) exceeded, connection refused`,
       user: name,
       reason: 'max-attempts',
       attempts: s.failedLogins,
