@@ -477,6 +477,13 @@ export class FtpkitServer {
       socket.destroy();
       return;
     }
+    // After the PROXY header: the client's own address is what counts.
+    const refusal = planner.connectionRefusal(planned, remote);
+    if (refusal !== undefined) {
+      log.warn(refusal.log);
+      control.finish(530, refusal.text);
+      return;
+    }
     const transferLog = this.transferLogs.get(planned.effective.settings.transferLog);
     let anonymousPassword: string | undefined;
     const session = new FtpSession({

@@ -43,7 +43,10 @@ export interface Generation {
   readonly ftps: ReadonlyMap<number, ServerFtps>;
 }
 
-/** Live sessions, for MaxClients / MaxClientsPerHost (authenticated sessions only, as ProFTPD counts). */
+/**
+ * Live sessions, for MaxClients / MaxClientsPerHost (authenticated sessions only, as ProFTPD
+ * counts) and MaxConnectionsPerHost (every connection).
+ */
 export class SessionTable {
   private readonly sessions = new Map<number, { serverKey: string; remote: string; authenticated: boolean }>();
 
@@ -56,6 +59,12 @@ export class SessionTable {
   }
   remove(id: number): void {
     this.sessions.delete(id);
+  }
+  /** Every connection of a server from one host, logged in or not (MaxConnectionsPerHost). */
+  connections(serverKey: string, remote: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.serverKey === serverKey && s.remote === remote) n++;
+    return n;
   }
   count(serverKey: string, remote?: string): number {
     let n = 0;
@@ -198,6 +207,21 @@ export class SessionPlanner {
         serverKey: serverKey(effective.server),
         refusal,
       },
+    };
+  }
+
+  /**
+   * MaxConnectionsPerHost (mod_auth `auth_scan_scoreboard`, reference §7.2): checked at
+   * connect, before the banner, over every connection of the server from the client's
+   * address, logged in or not, this one included. Returns the 530 text and the log line
+   * when the connection must be refused.
+   */
+  connectionRefusal(planned: PlannedSession, remoteAddress: string): { text: string; log: string } | undefined {
+    const limit = planned.effective.settings.maxConnectionsPerHost;
+    if (limit === undefined || this.deps.table.connections(planned.serverKey, remoteAddress) + 1 <= limit.max) return undefined;
+    return {
+      text: limitMessage(limit.message, 'Sorry, the maximum number of connections (%m) for your host are already connected.', limit.max),
+      log: `Connection refused (MaxConnectionsPerHost ${limit.max})`,
     };
   }
 

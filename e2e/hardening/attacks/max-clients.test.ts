@@ -1,8 +1,9 @@
 /**
- * Connection floods against MaxClients / MaxClientsPerHost / MaxInstances: the excess is
- * refused with the documented reply (ftpkit serve: ProFTPD's 530 after PASS, and
- * MaxInstances closing at connect; createFtpServer: 421 at connect) and the server keeps
- * serving everyone else. 127.0.0.2+ are other hosts.
+ * Connection floods against MaxClients / MaxClientsPerHost / MaxConnectionsPerHost /
+ * MaxInstances: the excess is refused with the documented reply (ftpkit serve: ProFTPD's
+ * 530 after PASS, MaxConnectionsPerHost's 530 before the banner, and MaxInstances closing
+ * at connect; createFtpServer: 421 at connect) and the server keeps serving everyone else.
+ * 127.0.0.2+ are other hosts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,17 +91,41 @@ describe('ftpkit serve', () => {
     expect(after.reply).toBe('230 User alice logged in');
     await after.c.quit();
   });
+});
 
-  // ftpkit serve counts only logged-in sessions per host (ProFTPD semantics) and has no
-  // MaxConnectionsPerHost (@ftpkit/config lists it as unsupported), so one host holding
-  // MaxInstances unauthenticated connections locks every other host out until TimeoutLogin.
-  test.fails('a flood from one host does not lock out another host (per-host limit at connect)', async () => {
+describe('ftpkit serve: MaxConnectionsPerHost (every connection from a host, at connect)', () => {
+  let srv: Served;
+  beforeAll(async () => {
+    srv = await startServer({ directives: ['MaxInstances 40', 'MaxConnectionsPerHost 10', 'TimeoutLogin 5'] });
+  });
+
+  // MaxClientsPerHost counts only logged-in sessions (ProFTPD semantics), so without
+  // MaxConnectionsPerHost one host holding MaxInstances unauthenticated connections would
+  // lock every other host out until TimeoutLogin. MaxConnectionsPerHost 10 refuses the
+  // host's 11th connection before the banner.
+  test('a flood from one host does not lock out another host (per-host limit at connect)', async () => {
     const results = await flood(srv.port, 60);
+    const t = tally(results.map((r) => r.first));
+    expect(results.filter((r) => r.first.startsWith('220')).length, JSON.stringify(t)).toBe(10);
+    expect(t['530 Sorry, the maximum number of connections (10) for your host are already connected.'], JSON.stringify(t)).toBe(50);
+    await srv.waitFor(/^Connection refused \(MaxConnectionsPerHost 10\)$/);
     const other = await FtpClient.connect(srv.port, { localAddress: '127.0.0.2', timeoutMs: 2000 }).catch(() => undefined);
     const banner = other?.banner.code;
-    other?.destroy();
-    for (const r of results) r.client?.destroy();
     expect(banner).toBe(220);
+    expect((await other?.login(USER, PASSWORD))?.code).toBe(230);
+    await other?.quit();
+    for (const r of results) r.client?.destroy();
+    // Once the flood is gone, the host is served again.
+    let again: FtpClient | undefined;
+    for (let i = 0; i < 30 && again === undefined; i++) {
+      await sleep(100);
+      const c = await FtpClient.raw(srv.port);
+      const r = await c.replyOrEnd(2000);
+      if (r?.code === 220) again = c;
+      else c.destroy();
+    }
+    expect(again).toBeDefined();
+    again?.destroy();
   });
 });
 
