@@ -6,7 +6,9 @@
  *      │ WAN
  *   rtr: HAProxy on 203.0.113.1 — :2121 round-robin to both instances (send-proxy-v2, health
  *        checks with a v2 LOCAL header); :60000-60049 → ftp1, :60050-60099 → ftp2, same port,
- *        send-proxy-v2 too. It reaches the LAN from 192.168.50.1.
+ *        send-proxy-v2 too. It reaches the LAN from 192.168.50.1. Test only: a second
+ *        control frontend :2122 to the same instances, whose sessions the PROXY destination
+ *        puts in a <VirtualHost> (ProxyProtocolOptions UseProxiedServerAddress).
  *      │ LAN
  *   srv  (192.168.50.10): ftp1 = `ftpkit serve --passive-partition 1/2`
  *   srv2 (192.168.50.12): ftp2 = `ftpkit serve --passive-partition 2/2`
@@ -65,10 +67,24 @@ suite('several ftpkit instances behind HAProxy (PROXY protocol v2 on control and
 <Limit LOGIN>
   Deny from ${WAN.ext2}
 </Limit>
+# Test only: the balancer's second frontend (:2122) is another virtual host.
+<IfClass lb>
+  ProxyProtocolOptions UseProxiedServerAddress
+</IfClass>
+<VirtualHost ${WAN.router}>
+  Port 2122
+  ServerName "second frontend"
+  AuthUserFile ${fx.passwd}
+  DefaultRoot ~
+</VirtualHost>
 `;
     ftp.push(await startInstance(0), await startInstance(1));
     const cfg = join(fx.dir, 'haproxy.cfg');
-    writeFileSync(cfg, snippet('haproxy.cfg'));
+    writeFileSync(cfg, `${snippet('haproxy.cfg')}
+frontend ftp_control_second
+  bind ${WAN.router}:2122
+  default_backend ftp_instances
+`);
     execFileSync('haproxy', ['-c', '-f', cfg], { stdio: 'pipe' });
     haproxy = t.spawn(t.ns.rtr, 'haproxy', ['-db', '-f', cfg]);
     haproxy.stdout?.on('data', (d: Buffer) => { haproxyOut += d.toString(); });
@@ -213,6 +229,17 @@ except Exception as e:
     const denials = ftp.map((s) => records(s).filter((r) => r.msg === `Connection from ${WAN.ext2} [${WAN.ext2}] denied`).length);
     expect(denials).toEqual([1, 1]);
     expect(dialog(t, t.ns.ext, WAN.router, [...login, 'QUIT']).find((e) => e.cmd === 'PASS')?.code).toBe(230);
+  });
+
+  test('UseProxiedServerAddress: the frontend a client connected to (the PROXY destination) picks the <VirtualHost>', async () => {
+    const second = dialog(t, t.ns.ext, WAN.router, [...login, 'QUIT'], 2122);
+    expect(second[0]?.banner?.lines.join('\n')).toMatch(/^220 ftpkit Server \(second frontend\) \[/);
+    expect(second.find((e) => e.cmd === 'PASS')?.code).toBe(230);
+    const first = dialog(t, t.ns.ext, WAN.router, ['QUIT']);
+    expect(first[0]?.banner?.lines.join('\n')).toBe(`220 ftpkit Server (ftp.example.com) [${WAN.router}]`);
+    await settle();
+    const moved = ftp.flatMap((s) => records(s).filter((r) => r.msg === `Changing to server 'second frontend' (${WAN.router}:2122) due to PROXY protocol`));
+    expect(moved.map((r) => r.client)).toEqual([WAN.ext]);
   });
 
   test('an instance goes away: new sessions go to the other one, transfers intact', async () => {

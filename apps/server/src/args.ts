@@ -48,7 +48,7 @@ export interface ScaleFlags {
   workers?: number;
   /** `--passive-partition i/n`: this instance's part of every PassivePorts range (index from 0). */
   partition?: { index: number; count: number };
-  /** `--passive-share`: share mode for passive ports. */
+  /** `--passive-share`: share mode for passive ports (also `PassivePortsShared on`). */
   share: boolean;
   /** `--passive-expose advertised:listened` (repeatable). */
   expose: { from: { min: number; max: number }; to: { min: number; max: number } }[];
@@ -158,7 +158,8 @@ Scaling out (these work with --config too):
   --passive-partition <i>/<n>  this instance hands out only part i of n of every PassivePorts
                                range (instances behind a load balancer, e.g. 1/2 and 2/2)
   --passive-share              one passive port serves several clients at once, told apart by
-                               their address (a few ports for many clients: Kubernetes)
+                               their address (a few ports for many clients: Kubernetes);
+                               in a configuration file: PassivePortsShared on
   --passive-expose <a-b>:<c-d> listen on c-d, advertise a-b (Docker -p a-b:c-d); repeatable,
                                every PassivePorts port must be covered
 

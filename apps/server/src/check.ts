@@ -184,7 +184,13 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
         }
       }
       const usable = size - (rf.taken?.length ?? 0);
-      if (maxClients !== undefined && usable < maxClients.max) {
+      if (config.daemon.passivePortsShared === true) {
+        findings.push({
+          severity: 'info',
+          where: s.label,
+          message: `PassivePortsShared on: each of the ${usable} ports of ${range.min}-${range.max} serves several clients at once (one at a time per client address), so the range need not be as large as MaxClients`,
+        });
+      } else if (maxClients !== undefined && usable < maxClients.max) {
         findings.push({
           severity: 'warning',
           where: s.label,
@@ -245,6 +251,15 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
               message: `ProxyProtocolEngine on for every peer: whoever reaches port ${s.port} can claim any client address (and nobody can connect without a PROXY header). Put it inside <IfClass> with the load balancers' addresses`,
             }
           : { severity: 'info', where: s.label, message: `PROXY headers are read from ${v.setBy} only (control and passive data connections)` },
+      );
+    }
+    const engine = layeredValues(config, s, 'proxyProtocolEngine').some((v) => v.value === true);
+    for (const v of layeredValues(config, s, 'proxyProtocolOptions')) {
+      if (!v.value.includes('UseProxiedServerAddress')) continue;
+      findings.push(
+        engine
+          ? { severity: 'info', where: s.label, message: `ProxyProtocolOptions UseProxiedServerAddress (${v.setBy}): a proxied session gets the <VirtualHost> of the PROXY header's destination address and port` }
+          : { severity: 'warning', where: s.label, message: `ProxyProtocolOptions UseProxiedServerAddress (${v.setBy}) has no effect: ProxyProtocolEngine is not on for this server` },
       );
     }
   }

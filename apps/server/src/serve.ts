@@ -12,14 +12,17 @@ import { READY_MESSAGE, runPrimary, workerSlot, type WorkerSlot } from './cluste
 import type { PassiveLayout, PassivePart } from './resources.js';
 import { FtpkitServer } from './server.js';
 
-/** Passive ports of this process: the instance's part (--passive-partition), then the worker's. */
-function passiveLayout(args: ServeArgs, slot: WorkerSlot | undefined): PassiveLayout {
+/**
+ * Passive ports of this process: the instance's part (--passive-partition), then the
+ * worker's; share mode from --passive-share or `PassivePortsShared on`.
+ */
+function passiveLayout(args: ServeArgs, slot: WorkerSlot | undefined, sharedByConfig: boolean): PassiveLayout {
   const parts: PassivePart[] = [];
   if (args.scale.partition !== undefined) parts.push(args.scale.partition);
   if (slot !== undefined) parts.push(slot);
   return {
     ...(parts.length > 0 ? { parts } : {}),
-    ...(args.scale.share ? { share: true } : {}),
+    ...(args.scale.share || sharedByConfig ? { share: true } : {}),
     ...(args.scale.expose.length > 0 ? { expose: args.scale.expose } : {}),
   };
 }
@@ -88,7 +91,7 @@ export async function runServe(args: ServeArgs): Promise<number> {
     logger,
     ...(args.flags.exhaustion === undefined ? {} : { exhaustion: args.flags.exhaustion }),
     ...(args.flags.passivePerClient === undefined ? {} : { passivePerClient: args.flags.passivePerClient }),
-    passive: passiveLayout(args, slot),
+    passive: passiveLayout(args, slot, first.config.daemon.passivePortsShared === true),
   });
   try {
     await server.apply({ config: first.config, source: first.source, ...(first.flags === undefined ? {} : { flagUsers: first.flags.users }) });

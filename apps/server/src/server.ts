@@ -17,7 +17,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { FtpkitConfig } from '@ftpkit/config';
+import type { FtpkitConfig, LocalEndpoint } from '@ftpkit/config';
 import { resolveVirtualHostNames } from '@ftpkit/config/node';
 import { masqueradingLine } from '@ftpkit/masquerade';
 import {
@@ -300,6 +300,10 @@ export class FtpkitServer {
       }
     }
     const previous = this.planner;
+    const shared = (c: FtpkitConfig | undefined): boolean => c?.daemon.passivePortsShared === true;
+    if (previous !== undefined && shared(previous.generation.config) !== shared(config)) {
+      this.logger.warn(`PassivePortsShared ${shared(config) ? 'on' : 'off'}: share mode is chosen at start; restart ftpkit to apply it`);
+    }
     this.planner = new SessionPlanner(generation, {
       logger: this.logger,
       allocators: this.allocators,
@@ -415,9 +419,10 @@ export class FtpkitServer {
       socket.destroy();
       return;
     }
-    const proxy = planner.proxyProtocolFor(unmap(socket.localAddress ?? ''), socket.localPort ?? 0, unmap(socket.remoteAddress ?? ''));
+    const local = { localAddress: unmap(socket.localAddress ?? ''), localPort: socket.localPort ?? 0 };
+    const proxy = planner.proxyProtocolFor(local.localAddress, local.localPort, unmap(socket.remoteAddress ?? ''));
     if (proxy === undefined) {
-      void this.secureAndStart(socket, planner, {});
+      void this.secureAndStart(socket, planner, {}, local);
       return;
     }
     // ProxyProtocolEngine on for this peer: the connection starts with a PROXY v1/v2 header (mod_proxy_protocol).
@@ -435,19 +440,25 @@ export class FtpkitServer {
         : {};
       // The bytes after the header belong to FTP (or to the TLS handshake): put them back.
       if (r.rest.length > 0) socket.unshift(Buffer.from(r.rest));
-      void this.secureAndStart(socket, this.planner ?? planner, options);
+      const current = this.planner ?? planner;
+      // UseProxiedServerAddress: the <VirtualHost> of the address the client connected to.
+      const at =
+        r.proxied && proxy.useProxiedServerAddress
+          ? current.serverEndpoint(local, { localAddress: unmap(r.localAddress), localPort: r.localPort })
+          : local;
+      void this.secureAndStart(socket, current, options, at);
     });
   }
 
   /** FTPS: offer AUTH TLS, or run the handshake first for implicit FTPS (`TLSOptions UseImplicitSSL`). */
-  private async secureAndStart(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions): Promise<void> {
-    const ftps = planner.ftpsFor(unmap(socket.localAddress ?? ''), socket.localPort ?? 0);
+  private async secureAndStart(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions, at: LocalEndpoint): Promise<void> {
+    const ftps = planner.ftpsFor(at.localAddress, at.localPort);
     if (ftps === undefined) {
-      this.startSession(socket, planner, options);
+      this.startSession(socket, planner, options, at);
       return;
     }
     if (!ftps.implicit) {
-      this.startSession(socket, planner, { ...options, tls: ftps.options });
+      this.startSession(socket, planner, { ...options, tls: ftps.options }, at);
       return;
     }
     const r = await acceptImplicitTls(socket, ftps.options);
@@ -456,22 +467,27 @@ export class FtpkitServer {
       socket.destroy();
       return;
     }
-    this.startSession(r.socket, planner, { ...options, implicit: r.implicit });
+    this.startSession(r.socket, planner, { ...options, implicit: r.implicit }, at);
   }
 
-  private startSession(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions): void {
+  /** `at`: the local end that selects the server (the socket's, or the PROXY header's destination). */
+  private startSession(socket: Socket, planner: SessionPlanner, options: ControlChannelOptions, at: LocalEndpoint): void {
     const id = this.nextSessionId++;
     const control = new ServerControl(new SocketControlChannel(socket, options));
     const remote = control.remoteAddress;
     const log = this.logger.child({ session: id, client: remote });
     const proxied = options.remote !== undefined;
-    const plan = planner.plan({ sessionId: id, localAddress: control.localAddress, localPort: control.localPort, remoteAddress: control.remoteAddress, proxied });
+    const plan = planner.plan({ sessionId: id, localAddress: at.localAddress, localPort: at.localPort, remoteAddress: control.remoteAddress, proxied });
     if (!plan.ok) {
       log.info(plan.text);
       control.finish(plan.code, plan.text);
       return;
     }
     const planned = plan.planned;
+    if (at.localAddress !== control.localAddress || at.localPort !== control.localPort) {
+      // mod_proxy_protocol's line when UseProxiedServerAddress moves the session.
+      log.info(`Changing to server '${planned.effective.settings.serverName}' (${at.localAddress}:${at.localPort}) due to PROXY protocol`);
+    }
     if (!planned.connectAllowed) {
       log.info(`Connection from ${remote} [${remote}] denied`);
       socket.destroy();

@@ -22,6 +22,7 @@ import {
   type EffectiveConfig,
   type FtpkitConfig,
   type LimitSection,
+  type LocalEndpoint,
   type ServerConfig,
 } from '@ftpkit/config';
 import type { AuthenticatedUser, Authenticator, FileSystem, SessionConfig } from '@ftpkit/session';
@@ -114,6 +115,7 @@ export interface PlannedSession {
 
 interface ConnectionInfo {
   readonly sessionId: number;
+  /** The local end that selects the server: the socket's, or the PROXY header's destination (UseProxiedServerAddress). */
   readonly localAddress: string;
   readonly localPort: number;
   readonly remoteAddress: string;
@@ -174,10 +176,26 @@ export class SessionPlanner {
    * and the peer's own address: `ProxyProtocolEngine on` inside `<IfClass>` trusts only
    * that class. Returns the header timeout, or undefined when no header is expected.
    */
-  proxyProtocolFor(localAddress: string, localPort: number, peerAddress: string): { timeoutMs: number } | undefined {
+  proxyProtocolFor(localAddress: string, localPort: number, peerAddress: string): { timeoutMs: number; useProxiedServerAddress: boolean } | undefined {
     const r = resolveSessionConfig(this.generation.config, { localAddress, localPort, remoteAddress: peerAddress });
     if (!r.ok || !r.value.settings.proxyProtocolEngine) return undefined;
-    return { timeoutMs: r.value.settings.proxyProtocolTimeout * 1000 };
+    return {
+      timeoutMs: r.value.settings.proxyProtocolTimeout * 1000,
+      useProxiedServerAddress: r.value.settings.proxyProtocolOptions.includes('UseProxiedServerAddress'),
+    };
+  }
+
+  /**
+   * `ProxyProtocolOptions UseProxiedServerAddress` (mod_proxy_protocol): the server of a
+   * proxied session is the one that answers on the header's destination address and port,
+   * when one does (§5.1 selection) and it is another server; otherwise the socket's local
+   * end stays, as ProFTPD keeps its server when `pr_ipbind_get_server` finds none.
+   */
+  serverEndpoint(socket: LocalEndpoint, destination: LocalEndpoint): LocalEndpoint {
+    const to = selectServer(this.generation.config, destination);
+    if (!to.ok) return socket;
+    const from = selectServer(this.generation.config, socket);
+    return from.ok && from.value.id === to.value.id ? socket : destination;
   }
 
   /** FTPS of the server a connection reaches (by the socket's local end), if it has TLSEngine on. */

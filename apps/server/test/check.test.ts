@@ -80,6 +80,20 @@ MaxClients 30
     expect(f?.message).toMatch(/^PROXY headers are read from <IfClass lb> \(test.conf:4\) only/);
   });
 
+  it('PassivePortsShared on: a range smaller than MaxClients is fine; UseProxiedServerAddress needs ProxyProtocolEngine', async () => {
+    const shared = await checkConfig(conf('PassivePortsShared on\nPassivePorts 60000 60009\nMaxClients 200\n'), 'x', { scan: false });
+    const text = shared.findings.map((f) => `${f.severity}: ${f.message}`).join('\n');
+    expect(text).not.toContain('but MaxClients is 200');
+    expect(text).toContain('info: PassivePortsShared on: each of the 10 ports of 60000-60009 serves several clients at once');
+    const idle = await checkConfig(conf('ProxyProtocolOptions UseProxiedServerAddress\n'), 'x', { scan: false });
+    expect(idle.findings.find((f) => /UseProxiedServerAddress/.test(f.message))).toMatchObject({
+      severity: 'warning',
+      message: 'ProxyProtocolOptions UseProxiedServerAddress (main server) has no effect: ProxyProtocolEngine is not on for this server',
+    });
+    const on = await checkConfig(conf('<Class lb>\n  From 10.0.0.0/8\n</Class>\n<IfClass lb>\n  ProxyProtocolEngine on\n</IfClass>\nProxyProtocolOptions UseProxiedServerAddress\n'), 'x', { scan: false });
+    expect(on.findings.find((f) => /UseProxiedServerAddress/.test(f.message))?.severity).toBe('info');
+  });
+
   it('an AuthUserFile that cannot be read is an error', async () => {
     const r = await checkConfig(conf('AuthUserFile /nonexistent/ftpd.passwd\n'), 'x', { scan: false });
     expect(r.ok).toBe(false);

@@ -98,6 +98,31 @@ describe('--passive-share', () => {
   });
 });
 
+describe('PassivePortsShared on (--passive-share as a directive)', () => {
+  it('another address shares a port that one address already holds; its data connection is told apart by address', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const range = await freeRange(2);
+    writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+    const s = await serve(['--config', loopbackConf(dir, port, `PassivePorts ${range.min} ${range.max}\nPassivePortsShared on`), '--exhaustion', 'refuse']);
+    const [a, b] = [await anonymous(port), await anonymous(port)];
+    const held = new Set([(await a.pasv()).port, (await b.pasv()).port]);
+    expect(held).toEqual(new Set([range.min, range.max]));
+    // Without share mode this would be 425: every port of the range is taken.
+    const other = await RawFtp.connect(port, '127.0.0.1', '127.0.0.2');
+    expect((await other.read()).code).toBe(220);
+    expect((await other.login('anonymous', 'x@y')).code).toBe(230);
+    const p = await other.pasv();
+    expect(p.code).toBe(227);
+    expect(held.has(p.port)).toBe(true);
+    const d = dataConnection(p.port, '127.0.0.1', '127.0.0.2');
+    expect((await other.cmd('RETR hello.txt')).code).toBe(150);
+    expect((await d.done).toString()).toBe('hello\r\n');
+    expect((await other.read()).code).toBe(226);
+    await s.stop();
+  });
+});
+
 describe('--workers', () => {
   it('runs workers on one control port, each on its part of the range; a killed worker is replaced; SIGTERM stops them all', async () => {
     const dir = tempDir();
