@@ -30,12 +30,14 @@
  */
 import { constants as C } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { access, chmod, link, lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, unlink, utimes } from 'node:fs/promises';
+import { access, chmod, link, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { portError } from '../errors.js';
 import type { ByteSink, ByteSource, FileInfo, FileSystem } from '../ports.js';
+import { FIELDS, inside, readDirectory } from './dir-reader.js';
+import type { PackedListing } from './dir-reader.js';
 import { toPortError } from './errors.js';
 import { NUMERIC_OWNERS, ownerNames } from './owners.js';
 import type { OwnerNames } from './owners.js';
@@ -69,7 +71,6 @@ export interface LocalFileSystem extends FileSystem {
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
-const LIST_CONCURRENCY = 64;
 /** Temporary names of uploads in progress in this process (host paths). */
 const uploading = new Set<string>();
 
@@ -92,21 +93,38 @@ function fileType(st: Stats): FileInfo['type'] {
   return 'other';
 }
 
-function fileInfo(name: string, st: Stats, owners: OwnerNames): FileInfo {
+/** The {@link FileInfo} of stat(2) fields. */
+function entryInfo(name: string, type: FileInfo['type'], size: number, mtimeMs: number, mode: number, nlink: number, uid: number, gid: number, dev: number, ino: number, owners: OwnerNames): FileInfo {
   return {
     name,
-    type: fileType(st),
-    size: st.size,
-    mtime: Math.floor(st.mtimeMs),
-    mode: st.mode & 0o7777,
-    nlink: st.nlink,
-    owner: owners.user(st.uid),
-    group: owners.group(st.gid),
-    uid: st.uid,
-    gid: st.gid,
+    type,
+    size,
+    mtime: Math.floor(mtimeMs),
+    mode: mode & 0o7777,
+    nlink,
+    owner: owners.user(uid),
+    group: owners.group(gid),
+    uid,
+    gid,
     // ProFTPD's MLSx unique fact: device and inode in hex.
-    unique: `${st.dev.toString(16).toUpperCase()}U${st.ino.toString(16).toUpperCase()}`,
+    unique: `${dev.toString(16).toUpperCase()}U${ino.toString(16).toUpperCase()}`,
   };
+}
+
+function fileInfo(name: string, st: Stats, owners: OwnerNames): FileInfo {
+  return entryInfo(name, fileType(st), st.size, st.mtimeMs, st.mode, st.nlink, st.uid, st.gid, st.dev, st.ino, owners);
+}
+
+const PACKED_TYPES: readonly FileInfo['type'][] = ['file', 'dir', 'link', 'other'];
+
+/** The entries of a listing read by ./dir-reader.ts. */
+function unpack(listing: PackedListing, owners: OwnerNames): FileInfo[] {
+  const { names, numbers: n } = listing;
+  const out = new Array<FileInfo>(names.length);
+  for (let i = 0, at = 0; i < names.length; i++, at += FIELDS) {
+    out[i] = entryInfo(names[i] as string, PACKED_TYPES[n[at] as number] ?? 'other', n[at + 1] as number, n[at + 2] as number, n[at + 3] as number, n[at + 4] as number, n[at + 5] as number, n[at + 6] as number, n[at + 7] as number, n[at + 8] as number, owners);
+  }
+  return out;
 }
 
 async function settle<T>(work: Promise<T>): Promise<T> {
@@ -124,20 +142,6 @@ async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 // ------------------------------------------------------------------ sources
@@ -516,8 +520,7 @@ class LocalFs implements LocalFileSystem {
 
   /** `real` is the root or below it. */
   async #contained(real: string): Promise<boolean> {
-    const root = await this.#realRoot();
-    return real === root || real.startsWith(root === sep ? root : root + sep);
+    return inside(await this.#realRoot(), real);
   }
 
   /** The host path of `path` with every symlink resolved; EACCES if that leaves the root. */
@@ -571,34 +574,15 @@ class LocalFs implements LocalFileSystem {
     );
   }
 
+  /** A directory's entries, read in a worker thread (./dir-reader.ts): no stat storm on the event loop. */
   list(path: string): Promise<FileInfo[]> {
     return settle(
       (async () => {
         const dir = await this.#resolve(path);
-        const [entries, owners] = await Promise.all([readdir(dir), this.#names()]);
-        const infos = await mapLimit(entries, LIST_CONCURRENCY, (name) => this.#entry(dir, name, owners));
-        return infos.filter((i): i is FileInfo => i !== undefined);
+        const [listing, owners] = await Promise.all([readDirectory(dir, await this.#realRoot()), this.#names()]);
+        return unpack(listing, owners);
       })(),
     );
-  }
-
-  /** One directory entry: a symlink inside the root shows as its target, any other as a link. */
-  async #entry(dir: string, name: string, owners: OwnerNames): Promise<FileInfo | undefined> {
-    const full = join(dir, name);
-    try {
-      const st = await lstat(full);
-      if (st.isSymbolicLink()) {
-        try {
-          const real = await realpath(full);
-          if (await this.#contained(real)) return fileInfo(name, await stat(real), owners);
-        } catch {
-          // dangling: shown as the link itself
-        }
-      }
-      return fileInfo(name, st, owners);
-    } catch {
-      return undefined; // vanished between readdir and lstat
-    }
   }
 
   read(path: string, options: { start: number }): Promise<ByteSource> {
