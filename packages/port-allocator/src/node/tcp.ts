@@ -78,7 +78,9 @@ export function listenTcp(allocator: PortAllocator, options: ListenTcpOptions): 
           if (options.once === true) close();
         });
       }
-      resolve({ ...portLease(lease, (server.address() as AddressInfo).port, close), server });
+      // A leased port is the bound port; only a kernel fallback asks the socket (getsockname).
+      const port = lease.fallback === true ? (server.address() as AddressInfo).port : lease.port;
+      resolve({ ...portLease(lease, port, close), server });
     });
   });
 }

@@ -2,15 +2,8 @@
  * Data channels on real sockets: a {@link DataChannelFactory} for the session core.
  *
  * Theory of operation.
- * - Passive (PASV/EPSV): `listen()` binds the control connection's local address (an
- *   IPv4-mapped address binds as IPv4, RFC 4291 §2.5.5.2) on a port leased from the
- *   session's PassivePorts allocator through `listenTcp` (no probe-then-bind race), or a
- *   kernel port without one. A peer the request's `accept` refuses (AllowForeignAddress)
- *   is dropped as it connects and reported through `onRejected`, so a crowd of strangers
- *   cannot fill the queue ahead of the client (RFC 2577 §5). Accepted sockets queue
- *   until the core calls `accept()`; the core checks the peer again and may drop a
- *   stranger and accept again. `close()` stops listening, drops queued sockets and
- *   returns the lease.
+ * - Passive (PASV/EPSV): `listen()` opens a listener of ./passive.ts (PassivePorts
+ *   through `listenTcp`, strangers dropped as they connect, reuse across PASVs).
  * - Active (PORT/EPRT): `connect()` from the control connection's local address on an
  *   ephemeral port, with a connect timeout.
  * - Transfers: `send()` iterates the source and writes each chunk with backpressure
@@ -32,8 +25,7 @@
  *   from the start, so a reset never becomes an uncaught exception.
  */
 import net from 'node:net';
-import { finished, pipeline } from 'node:stream/promises';
-import { listenTcp } from '@ftpkit/port-allocator/node';
+import { finished } from 'node:stream/promises';
 import { portError, strerror } from '../errors.js';
 import type {
   ActiveResult,
@@ -41,7 +33,6 @@ import type {
   ByteSource,
   DataChannelFactory,
   DataConnection,
-  PassiveListener,
   PassiveRequest,
   PassiveResult,
   PortError,
@@ -51,6 +42,7 @@ import type {
 import { toPortError } from './errors.js';
 import { feeding, isFileSink, isRecyclable, recycle } from './fs.js';
 import type { FileSink } from './fs.js';
+import { listenPassive } from './passive.js';
 import { serverHandshake, sessionTlsOf } from './tls.js';
 
 /**
@@ -59,10 +51,50 @@ import { serverHandshake, sessionTlsOf } from './tls.js';
  */
 export const WRITE_BUFFER: number = 2 * 1024 * 1024;
 
-/** How many unaccepted connections a passive listener keeps (more are dropped at once). */
-const MAX_QUEUED = 8;
-
 const EMPTY = new Uint8Array(0);
+
+/** Bytes of the buffer sockets read into when no file sink offers its own. */
+const SCRATCH_SIZE = 256 * 1024;
+let scratch: Buffer | undefined;
+
+/**
+ * One buffer for every socket that reads without a file sink's span: a read and its
+ * callback run back to back on the event loop, and each callback consumes the bytes
+ * before it returns, so no two sockets ever hold data in it at once.
+ */
+function scratchBuffer(): Buffer {
+  scratch ??= Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+  return scratch;
+}
+
+/** Node's per-socket slots behind the `onread` option of `net.connect` (Node ≥ 12). */
+interface UserBufferKeys {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+let knownKeys: UserBufferKeys | null | undefined;
+
+/**
+ * The `onread` slots of a plain TCP socket, so that an accepted socket can read into
+ * buffers of our choosing as a connected one can (`net.Server` has no `onread` option).
+ * Undefined for TLS sockets, sockets without a handle, and a Node whose sockets do not
+ * carry these slots: those are read as a stream.
+ */
+function userBufferKeys(socket: net.Socket): UserBufferKeys | undefined {
+  if ((socket as { encrypted?: boolean }).encrypted === true) return undefined;
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: unknown } | null })._handle;
+  if (typeof handle?.useUserBuffer !== 'function') return undefined;
+  if (knownKeys === undefined) {
+    const named = new Map(Object.getOwnPropertySymbols(socket).map((symbol) => [symbol.description, symbol]));
+    const buffer = named.get('kBuffer');
+    const callback = named.get('kBufferCb');
+    const generator = named.get('kBufferGen');
+    knownKeys = buffer !== undefined && callback !== undefined && generator !== undefined ? { buffer, callback, generator } : null;
+  }
+  if (knownKeys === null) return undefined;
+  return (socket as unknown as Record<symbol, unknown>)[knownKeys.buffer] == null ? knownKeys : undefined;
+}
 
 export interface DataChannelOptions {
   /** Give up an active connection after this long. Default 30 000 ms. */
@@ -202,20 +234,14 @@ export class SocketDataConnection implements DataConnection {
     };
     let bytes = 0;
     try {
-      if (isFileSink(sink)) {
-        link(sink);
-        await pipeline(s, sink.writable, { end: false });
-        bytes = s.bytesRead;
-      } else {
+      if (isFileSink(sink)) link(sink);
+      else {
         // Lets a file sink behind wrappers learn that this connection feeds it.
         const first = feeding(link, () => sink.write(EMPTY));
         if (first !== undefined) await first;
-        for await (const chunk of s) {
-          bytes += (chunk as Uint8Array).length;
-          const r = sink.write(chunk as Uint8Array);
-          if (r !== undefined) await r;
-        }
       }
+      const keys = userBufferKeys(s);
+      bytes = keys === undefined ? await this.#iterate(sink) : await this.#readInto(sink, linked, keys);
       if (this.#aborted) throw abortError();
     } catch (error) {
       if (linked !== undefined) linked.completion = 'incomplete';
@@ -226,6 +252,101 @@ export class SocketDataConnection implements DataConnection {
     }
     if (linked !== undefined) linked.completion = 'complete';
     return bytes;
+  }
+
+  /** Copies the socket's chunks into `sink` as the stream delivers them (TLS sockets). */
+  async #iterate(sink: ByteSink): Promise<number> {
+    let bytes = 0;
+    for await (const chunk of this.#socket) {
+      bytes += (chunk as Uint8Array).length;
+      const r = sink.write(chunk as Uint8Array);
+      if (r !== undefined) await r;
+    }
+    return bytes;
+  }
+
+  /**
+   * Reads the socket into buffers of our choosing (Node's `onread` user buffers): the free
+   * span of the file sink's ring when one is fed (no copy at all), otherwise one shared
+   * scratch buffer whose bytes each `write()` consumes before it returns (a file sink
+   * copies them; any other sink gets a copy of its own). Reading stops while a write is
+   * pending, which is the backpressure towards the client.
+   */
+  #readInto(sink: ByteSink, linked: FileSink | undefined, keys: UserBufferKeys): Promise<number> {
+    const s = this.#socket;
+    const slots = s as unknown as Record<symbol, unknown>;
+    const handle = (s as unknown as { _handle: { useUserBuffer(buffer: Uint8Array): void } })._handle;
+    return new Promise<number>((resolve, reject) => {
+      let bytes = 0;
+      let waiting = false;
+      let eof = false;
+      let settled = false;
+      let socketError: Error | undefined;
+      const settle = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        s.off('end', onEnd);
+        s.off('close', onClose);
+        s.off('error', onError);
+        if (error === undefined) resolve(bytes);
+        else {
+          s.pause();
+          reject(error);
+        }
+      };
+      const deliver = (chunk: Uint8Array): boolean => {
+        bytes += chunk.length;
+        let r: Promise<void> | void;
+        try {
+          r = sink.write(linked === undefined ? Buffer.from(chunk) : chunk);
+        } catch (error) {
+          settle(error);
+          return false;
+        }
+        if (r === undefined) return true;
+        waiting = true;
+        r.then(() => {
+          waiting = false;
+          if (settled) return;
+          if (eof) settle();
+          else s.resume();
+        }, settle);
+        return false;
+      };
+      const onEnd = (): void => {
+        eof = true;
+        if (!waiting) settle();
+      };
+      const onClose = (): void => {
+        if (!eof) settle(this.#aborted ? abortError() : (socketError ?? portError('ECONNRESET')));
+      };
+      const onError = (error: Error): void => {
+        socketError = error;
+      };
+      const next = (): Uint8Array => linked?.reserve() ?? scratchBuffer();
+      s.on('end', onEnd);
+      s.on('close', onClose);
+      s.on('error', onError);
+      const first = next();
+      slots[keys.buffer] = first;
+      slots[keys.callback] = (n: number, buffer: Uint8Array): boolean => {
+        if (settled) return false;
+        // Reading stops while a write is pending; bytes arriving anyway would be lost.
+        if (waiting) {
+          settle(portError('EIO', 'read while the sink was full'));
+          return false;
+        }
+        return deliver(buffer.subarray(0, n));
+      };
+      slots[keys.generator] = next;
+      handle.useUserBuffer(first);
+      s.pause();
+      // What arrived before the switch.
+      const early = s.read() as Uint8Array | null;
+      if (early !== null && early.length > 0) deliver(early);
+      if (waiting || settled) s.pause();
+      else s.resume();
+    });
   }
 
   /**
@@ -247,127 +368,15 @@ export class SocketDataConnection implements DataConnection {
   }
 }
 
-/** A passive listener whose accepted sockets wait in a queue. */
-class SocketPassiveListener implements PassiveListener {
-  readonly port: number;
-  readonly exposedPort: number;
-  readonly fallback: boolean;
-  readonly #server: net.Server;
-  readonly #release: () => void;
-  readonly #lingerMs: number;
-  readonly #onSocket: DataChannelOptions['onSocket'];
-  readonly #gate: Pick<PassiveRequest, 'accept' | 'onRejected'>;
-  readonly #queue: net.Socket[] = [];
-  readonly #waiters: Array<(c: DataConnection | undefined) => void> = [];
-  #closed = false;
-
-  constructor(
-    server: net.Server,
-    ports: { port: number; exposedPort: number; fallback: boolean },
-    release: () => void,
-    options: DataChannelOptions,
-    gate: Pick<PassiveRequest, 'accept' | 'onRejected'>,
-  ) {
-    this.#server = server;
-    this.port = ports.port;
-    this.exposedPort = ports.exposedPort;
-    this.fallback = ports.fallback;
-    this.#release = release;
-    this.#lingerMs = options.lingerMs ?? 10_000;
-    this.#onSocket = options.onSocket;
-    this.#gate = gate;
-    // An accept error (EMFILE…) must not crash the process; the listener stays.
-    server.on('error', () => undefined);
-    server.on('connection', (socket) => this.#arrived(socket));
-    server.once('close', () => this.close());
-  }
-
-  #arrived(socket: net.Socket): void {
-    socket.on('error', () => undefined);
-    if (this.#closed || this.#queue.length >= MAX_QUEUED) {
-      socket.destroy();
-      return;
-    }
-    // A stranger is dropped at once, so it never takes the client's place in the queue.
-    const accept = this.#gate.accept;
-    if (accept !== undefined) {
-      const remote = socket.remoteAddress;
-      if (remote === undefined || !accept(remote)) {
-        socket.destroy();
-        if (remote !== undefined) this.#gate.onRejected?.(remote);
-        return;
-      }
-    }
-    this.#onSocket?.(socket, 'passive');
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) waiter(this.#wrap(socket));
-    else {
-      this.#queue.push(socket);
-      socket.once('close', () => {
-        const i = this.#queue.indexOf(socket);
-        if (i !== -1) this.#queue.splice(i, 1);
-      });
-    }
-  }
-
-  #wrap(socket: net.Socket): DataConnection {
-    return new SocketDataConnection(socket, { lingerMs: this.#lingerMs });
-  }
-
-  accept(): Promise<DataConnection | undefined> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(this.#wrap(queued));
-    if (this.#closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#release();
-    for (const socket of this.#queue.splice(0)) socket.destroy();
-    for (const waiter of this.#waiters.splice(0)) waiter(undefined);
-  }
-}
-
-function listenKernel(host: string, backlog: number): Promise<{ ok: true; server: net.Server; port: number } | { ok: false; message: string }> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    const failed = (error: NodeJS.ErrnoException): void => {
-      server.close();
-      resolve({ ok: false, message: `bind ${host}: ${strerror(error.code ?? 'EIO')}` });
-    };
-    server.once('error', failed);
-    server.listen({ host, port: 0, backlog, exclusive: true }, () => {
-      server.off('error', failed);
-      resolve({ ok: true, server, port: (server.address() as net.AddressInfo).port });
-    });
-  });
-}
-
 class NodeDataChannels implements DataChannelFactory {
   readonly #options: DataChannelOptions;
   constructor(options: DataChannelOptions) {
     this.#options = options;
   }
 
-  async listen(request: PassiveRequest): Promise<PassiveResult> {
-    const host = unmapIpv4(request.localAddress);
-    const backlog = this.#options.backlog ?? 8;
-    if (request.ports === undefined) {
-      const r = await listenKernel(host, backlog);
-      if (!r.ok) return { ok: false, reason: 'error', message: r.message };
-      const server = r.server;
-      const release = (): void => {
-        if (server.listening) server.close();
-      };
-      const listener = new SocketPassiveListener(server, { port: r.port, exposedPort: r.port, fallback: false }, release, this.#options, request);
-      return { ok: true, listener };
-    }
-    const now = this.#options.now;
-    const r = await listenTcp(request.ports, now === undefined ? { host, owner: request.owner, backlog } : { host, owner: request.owner, backlog, now });
-    if (!r.ok) return { ok: false, reason: r.reason, message: r.message };
-    return { ok: true, listener: new SocketPassiveListener(r.server, r, r.close, this.#options, request) };
+  listen(request: PassiveRequest): Promise<PassiveResult> {
+    const lingerMs = this.#options.lingerMs;
+    return listenPassive(request, unmapIpv4(request.localAddress), this.#options, (socket) => new SocketDataConnection(socket, lingerMs === undefined ? {} : { lingerMs }));
   }
 
   /** PROT P (RFC 4217 §9): the TLS handshake on the data connection, resuming the control session's TLS. */
