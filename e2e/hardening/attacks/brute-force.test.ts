@@ -87,6 +87,14 @@ describe('brute-force logins', () => {
   });
 
   test('clients that hang up during the delay: every failure is logged, nothing is left behind, other sessions are answered meanwhile', async () => {
+    // Parallel logins first, so the password-check worker pool has its full size in the baseline.
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const c = await FtpClient.connect(srv.port);
+        expect((await c.login(USER, PASSWORD)).code).toBe(230);
+        await c.quit();
+      }),
+    );
     const before = srv.fds();
     const failures = (): number => srv.grep(/^USER alice \(Login failed\): Incorrect password$/).length;
     const logged = failures();
