@@ -26,16 +26,17 @@
  *
  * Reads are lazy: `read()` checks the file and returns a source that opens it when
  * iterated, so a source that is never sent holds no descriptor. Its read buffers are
- * recycled by the data channel of ./data.ts (see {@link recycle}).
+ * recycled by the data channel of ./data.ts (see {@link recycle}). Uploads go through a
+ * ring buffer per upload that the data channel reads sockets into, and that reaches the
+ * file in large writes while the socket fills the rest (see {@link FileSink}).
  */
 import { constants as C } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { access, chmod, link, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { portError } from '../errors.js';
-import type { ByteSink, ByteSource, FileInfo, FileSystem } from '../ports.js';
+import type { ByteSink, ByteSource, FileInfo, FileSystem, PortError } from '../ports.js';
 import { FIELDS, inside, readDirectory } from './dir-reader.js';
 import type { PackedListing } from './dir-reader.js';
 import { toPortError } from './errors.js';
@@ -62,6 +63,11 @@ export interface LocalFileSystemOptions {
   readChunkSize?: number;
   /** Reads in flight ahead of the socket. Default 2. */
   readAhead?: number;
+  /**
+   * Bytes each upload buffers in front of its file (a ring the data connection reads
+   * into; the file gets large writes from it). Default 4 MiB ({@link UPLOAD_BUFFER}), at least 4 KiB.
+   */
+  uploadBufferSize?: number;
 }
 
 /** The host-side view, for tests and diagnostics. */
@@ -252,57 +258,206 @@ export class FileSource implements AsyncIterable<Uint8Array> {
 
 // ------------------------------------------------------------------ sinks
 
-/** Writes chunks to a file handle at a running position (`null` = append), batching with writev. */
-class HandleWriter extends Writable {
+/**
+ * Bytes an upload holds between the data connection and the file. Measured on loopback
+ * into tmpfs: large writes are what makes an upload fast (one `write(2)` of megabytes
+ * instead of one per socket read), and a ring lets the socket fill one part while the
+ * file takes another.
+ */
+export const UPLOAD_BUFFER: number = 4 * 1024 * 1024;
+
+/** The smallest free span {@link UploadRing.reserve} offers for a socket read. */
+const MIN_RESERVE = 64 * 1024;
+
+/**
+ * The write side of one upload: a ring buffer in front of a file handle. `push()` copies
+ * a chunk in (or, for a chunk read straight into the span `reserve()` offered, only
+ * takes note of it) and a single write loop sends every contiguous buffered span to the
+ * file while more arrives, so the file sees few, large writes, in order, one at a time.
+ * When the ring is full the rest of a chunk is kept (copied) and `push()` returns a
+ * promise that resolves once it is in: that is the upload's backpressure.
+ *
+ * The ring is never reused for another upload: a socket may still hold a pointer into
+ * the span it was offered (see ./data.ts), so that memory belongs to this upload until
+ * it is collected.
+ */
+class UploadRing {
+  /** Bytes the file took. */
   bytes = 0;
   /** The file system refused a write (ENOSPC, EDQUOT, EIO…): a server-side failure, not the client's. */
   writeFailed = false;
-  constructor(
-    private readonly fh: FileHandle,
-    private position: number | null,
-  ) {
-    super({ highWaterMark: 1024 * 1024, decodeStrings: false });
+  readonly #fh: FileHandle;
+  readonly #size: number;
+  /** The largest single write: the socket keeps room in the ring while one is in flight. */
+  readonly #maxWrite: number;
+  #position: number | null;
+  #ring: Buffer | undefined;
+  /** Bytes written to the file (a running count; `% size` is the ring offset). */
+  #head = 0;
+  /** Bytes buffered (running count). */
+  #tail = 0;
+  #error: PortError | undefined;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  /** The part of a chunk that did not fit, waiting for room. */
+  #held: { rest: Uint8Array; resolve: () => void; reject: (error: PortError) => void } | undefined;
+  #roomWaiter: { bytes: number; resolve: () => void } | undefined;
+
+  constructor(fh: FileHandle, position: number | null, size: number) {
+    this.#fh = fh;
+    this.#position = position;
+    this.#size = size;
+    this.#maxWrite = Math.max(MIN_RESERVE, Math.floor(size / 4));
   }
 
-  async #writeAll(buffers: Uint8Array[]): Promise<void> {
-    let total = 0;
-    for (const b of buffers) total += b.length;
-    while (total > 0) {
-      const { bytesWritten } = await this.fh.writev(buffers, this.position ?? undefined);
-      if (bytesWritten === 0) throw portError('EIO');
-      total -= bytesWritten;
-      this.bytes += bytesWritten;
-      if (this.position !== null) this.position += bytesWritten;
-      if (total > 0) buffers = dropBytes(buffers, bytesWritten);
+  get error(): PortError | undefined {
+    return this.#error;
+  }
+
+  #buffer(): Buffer {
+    this.#ring ??= Buffer.allocUnsafeSlow(this.#size);
+    return this.#ring;
+  }
+
+  /**
+   * The free span at the write end of the ring (at least {@link MIN_RESERVE} bytes), for
+   * a socket to read into; `push()` of a prefix of it then copies nothing. Undefined when
+   * the ring has less room or the upload stopped.
+   */
+  reserve(): Buffer | undefined {
+    if (this.#stopped || this.#error !== undefined || this.#held !== undefined) return undefined;
+    const at = this.#tail % this.#size;
+    const free = this.#size - (this.#tail - this.#head);
+    const span = Math.min(free, this.#size - at);
+    if (span < MIN_RESERVE) return undefined;
+    return this.#buffer().subarray(at, at + span);
+  }
+
+  /** Bytes the ring can take now without holding any back. */
+  free(): number {
+    return this.#stopped || this.#held !== undefined ? 0 : this.#size - (this.#tail - this.#head);
+  }
+
+  /**
+   * Undefined when the ring can take `bytes` now; otherwise a promise that resolves once
+   * it can (or the upload stopped: the next push reports why).
+   */
+  room(bytes: number): Promise<void> | undefined {
+    const want = Math.min(bytes, this.#size);
+    if (this.free() >= want || this.#stopped || this.#error !== undefined) return undefined;
+    return new Promise<void>((resolve) => {
+      this.#roomWaiter = { bytes: want, resolve };
+    });
+  }
+
+  #wakeRoom(): void {
+    const w = this.#roomWaiter;
+    if (w !== undefined && (this.free() >= w.bytes || this.#stopped || this.#error !== undefined)) {
+      this.#roomWaiter = undefined;
+      w.resolve();
     }
   }
 
-  override _writev(chunks: Array<{ chunk: Uint8Array }>, callback: (error?: Error | null) => void): void {
-    this.#writeAll(chunks.map((c) => c.chunk)).then(() => callback(), (error: unknown) => this.#failed(error, callback));
-  }
-
-  #failed(error: unknown, callback: (error?: Error | null) => void): void {
-    this.writeFailed = true;
-    callback(toPortError(error));
-  }
-
-  override _write(chunk: Uint8Array, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#writeAll([chunk]).then(() => callback(), (error: unknown) => this.#failed(error, callback));
-  }
-}
-
-/** `buffers` without their first `n` bytes (after a short write). */
-function dropBytes(buffers: Uint8Array[], n: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const b of buffers) {
-    if (n >= b.length) {
-      n -= b.length;
-      continue;
+  push(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#held !== undefined) throw portError('EBUSY', 'write before the previous one was taken');
+    const ring = this.#buffer();
+    const at = this.#tail % this.#size;
+    if (chunk.buffer === ring.buffer && chunk.byteOffset === ring.byteOffset + at && chunk.length <= this.#size - (this.#tail - this.#head)) {
+      this.#tail += chunk.length; // read in place, in the span reserve() offered
+      this.#run();
+      return undefined;
     }
-    out.push(n > 0 ? b.subarray(n) : b);
-    n = 0;
+    const taken = this.#copyIn(chunk);
+    this.#run();
+    if (taken === chunk.length) return undefined;
+    // The caller may reuse its buffer once we return: keep a copy of the rest.
+    const rest = Buffer.from(chunk.subarray(taken));
+    return new Promise<void>((resolve, reject) => {
+      this.#held = { rest, resolve, reject };
+    });
   }
-  return out;
+
+  /** Copies as much of `chunk` as fits at the write end of the ring; returns the bytes taken. */
+  #copyIn(chunk: Uint8Array): number {
+    const ring = this.#buffer();
+    let taken = 0;
+    while (taken < chunk.length) {
+      const free = this.#size - (this.#tail - this.#head);
+      if (free === 0) break;
+      const at = this.#tail % this.#size;
+      const n = Math.min(chunk.length - taken, free, this.#size - at);
+      ring.set(chunk.subarray(taken, taken + n), at);
+      taken += n;
+      this.#tail += n;
+    }
+    return taken;
+  }
+
+  /** Admits the held rest of a chunk as room appears. */
+  #admit(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    const taken = this.#copyIn(held.rest);
+    if (taken < held.rest.length) {
+      held.rest = held.rest.subarray(taken);
+      return;
+    }
+    this.#held = undefined;
+    held.resolve();
+  }
+
+  #run(): void {
+    if (this.#loop === undefined && this.#tail > this.#head && !this.#stopped && this.#error === undefined) {
+      this.#loop = this.#writeLoop();
+    }
+  }
+
+  async #writeLoop(): Promise<void> {
+    const ring = this.#buffer();
+    try {
+      while (this.#tail > this.#head && !this.#stopped) {
+        const at = this.#head % this.#size;
+        const span = Math.min(this.#tail - this.#head, this.#size - at, this.#maxWrite);
+        const { bytesWritten } = await this.#fh.write(ring, at, span, this.#position);
+        if (bytesWritten === 0) throw portError('EIO');
+        this.#head += bytesWritten;
+        this.bytes += bytesWritten;
+        if (this.#position !== null) this.#position += bytesWritten;
+        this.#admit();
+        this.#wakeRoom();
+      }
+    } catch (error) {
+      this.writeFailed = true;
+      this.#error = toPortError(error);
+      const held = this.#held;
+      this.#held = undefined;
+      held?.reject(this.#error);
+    } finally {
+      this.#loop = undefined;
+      this.#wakeRoom();
+    }
+  }
+
+  /** Resolves when everything pushed is in the file; rejects with the write error. */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#loop !== undefined) await this.#loop;
+      else if (this.#tail > this.#head && !this.#stopped) this.#run();
+      else return;
+    }
+  }
+
+  /** Stops writing (what is still buffered is dropped) once the write in progress is done. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const held = this.#held;
+    this.#held = undefined;
+    held?.reject(portError('EABORTED'));
+    this.#wakeRoom();
+    await this.#loop;
+  }
 }
 
 interface SinkPlan {
@@ -349,51 +504,60 @@ export function feeding<T>(feeder: (sink: FileSink) => void, fn: () => T): T {
 }
 
 /**
- * An upload in progress. The data channel pipes sockets into {@link FileSink.writable};
- * when it fed this sink it also reports whether the stream ended cleanly
- * ({@link FileSink.completion}), and `end()` of a hidden store cut short then discards
- * instead of publishing (ProFTPD discards an aborted HiddenStores upload).
+ * An upload in progress. Chunks go through a ring buffer ({@link UploadRing}) in front of
+ * the file; the data channel of ./data.ts reads sockets straight into the ring's free
+ * span ({@link FileSink.reserve}) when it feeds this sink. When it fed this sink it also
+ * reports whether the stream ended cleanly ({@link FileSink.completion}), and `end()` of
+ * a hidden store cut short then discards instead of publishing (ProFTPD discards an
+ * aborted HiddenStores upload).
  */
 export class FileSink implements ByteSink {
-  /** The file side as a stream: pipe a socket into it with `{ end: false }`, then call `end()`. */
-  readonly writable: Writable;
   completion: SinkCompletion = 'unknown';
-  readonly #writer: HandleWriter;
+  readonly #ring: UploadRing;
   readonly #plan: SinkPlan;
   #state: 'open' | 'ended' | 'aborted' = 'open';
-  #error: Error | undefined;
 
-  constructor(plan: SinkPlan) {
+  constructor(plan: SinkPlan, bufferSize: number = UPLOAD_BUFFER) {
     this.#plan = plan;
-    this.#writer = new HandleWriter(plan.fh, plan.position);
-    this.writable = this.#writer;
-    this.writable.on('error', (error) => {
-      this.#error ??= error;
-    });
+    this.#ring = new UploadRing(plan.fh, plan.position, bufferSize);
     if (plan.hidden) uploading.add(plan.path);
   }
 
   /** Bytes written to the file so far. */
   get bytes(): number {
-    return this.#writer.bytes;
+    return this.#ring.bytes;
   }
 
+  /**
+   * Where the next bytes of this upload may be read to without a copy: a `write()` of a
+   * prefix of this span (same memory, same offset) only takes note of it. Undefined when
+   * there is no room; anything else written is copied.
+   */
+  reserve(): Buffer | undefined {
+    return this.#state === 'open' ? this.#ring.reserve() : undefined;
+  }
+
+  /** Bytes a `write()` can hand over now without waiting. */
+  free(): number {
+    return this.#state === 'open' ? this.#ring.free() : 0;
+  }
+
+  /** Undefined when `bytes` fit now; otherwise resolves once they do (or the upload stopped). */
+  room(bytes: number): Promise<void> | undefined {
+    return this.#state === 'open' ? this.#ring.room(bytes) : undefined;
+  }
+
+  /**
+   * Takes `chunk` (copied, unless read into {@link reserve}'s span: the caller may reuse
+   * its buffer at once). Returns a promise when the buffer is full: write again only
+   * after it resolved.
+   */
   write(chunk: Uint8Array): Promise<void> | void {
     currentFeeder?.(this);
-    if (this.#error !== undefined) throw toPortError(this.#error);
-    if (this.#state !== 'open' || this.writable.writableEnded) throw portError('EINVAL', 'write after end');
+    if (this.#ring.error !== undefined) throw this.#ring.error;
+    if (this.#state !== 'open') throw portError('EINVAL', 'write after end');
     if (chunk.length === 0) return;
-    if (this.writable.write(chunk)) return;
-    return new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        this.writable.off('drain', done);
-        this.writable.off('close', done);
-        if (this.#error !== undefined) reject(toPortError(this.#error));
-        else resolve();
-      };
-      this.writable.on('drain', done);
-      this.writable.on('close', done);
-    });
+    return this.#ring.push(chunk);
   }
 
   async end(): Promise<void> {
@@ -410,7 +574,7 @@ export class FileSink implements ByteSink {
     }
     this.#state = 'ended';
     try {
-      await this.#flush();
+      await this.#ring.flush();
       if (p.fsync) await p.fh.sync();
       await p.fh.close();
       if (p.hidden) {
@@ -439,27 +603,15 @@ export class FileSink implements ByteSink {
     if (this.#state !== 'open') return;
     this.#state = 'aborted';
     const p = this.#plan;
-    await this.#discard(p.deleteOnAbort || (this.#writer.writeFailed && p.deleteOnWriteError));
+    await this.#discard(p.deleteOnAbort || (this.#ring.writeFailed && p.deleteOnWriteError));
     uploading.delete(p.path);
-  }
-
-  async #flush(): Promise<void> {
-    const w = this.writable;
-    if (this.#error !== undefined) throw this.#error;
-    if (!w.writableFinished) {
-      await new Promise<void>((resolve, reject) => {
-        w.once('finish', resolve);
-        w.once('error', reject);
-        if (!w.writableEnded) w.end();
-      });
-    }
   }
 
   /** Closes the file; `remove` deletes it, otherwise what was received is flushed first (a partial kept for resume). */
   async #discard(remove: boolean): Promise<void> {
     const p = this.#plan;
-    if (remove) this.writable.destroy();
-    else await this.#flush().catch(() => undefined);
+    if (remove) await this.#ring.stop();
+    else await this.#ring.flush().catch(() => this.#ring.stop());
     await p.fh.close().catch(() => undefined);
     if (remove) await unlink(p.path).catch(() => undefined);
   }
@@ -478,6 +630,7 @@ class LocalFs implements LocalFileSystem {
   readonly #owners: boolean;
   readonly #chunk: number;
   readonly #readAhead: number;
+  readonly #uploadBuffer: number;
   #rootReal: Promise<string> | undefined;
 
   constructor(options: LocalFileSystemOptions) {
@@ -501,6 +654,7 @@ class LocalFs implements LocalFileSystem {
     this.#owners = options.ownerNames ?? true;
     this.#chunk = Math.max(4096, Math.floor(options.readChunkSize ?? DEFAULT_CHUNK));
     this.#readAhead = Math.min(16, Math.max(1, Math.floor(options.readAhead ?? 2)));
+    this.#uploadBuffer = Math.max(4096, Math.floor(options.uploadBufferSize ?? UPLOAD_BUFFER));
   }
 
   #realRoot(): Promise<string> {
@@ -612,7 +766,7 @@ class LocalFs implements LocalFileSystem {
     if (hidden) {
       const temp = join(dirname(target), `${this.#hiddenPrefix}${basename(target)}.`);
       const fh = await this.#openHidden(temp, base);
-      return new FileSink({ fh, path: temp, finalPath: target, hidden, unique, fsync: this.#fsync, deleteOnAbort: true, deleteOnWriteError: true, position: 0 });
+      return new FileSink({ fh, path: temp, finalPath: target, hidden, unique, fsync: this.#fsync, deleteOnAbort: true, deleteOnWriteError: true, position: 0 }, this.#uploadBuffer);
     }
     let flags = base | C.O_CREAT;
     if (options.mode === 'create') flags |= C.O_TRUNC | (unique ? C.O_EXCL : 0);
@@ -640,7 +794,7 @@ class LocalFs implements LocalFileSystem {
       deleteOnAbort: this.#deleteAborted && options.mode === 'create',
       deleteOnWriteError: options.mode === 'create' || existing === undefined,
       position,
-    });
+    }, this.#uploadBuffer);
   }
 
   /** Opens a hidden store exclusively; a leftover from a crashed process is replaced, a live one is EBUSY. */
