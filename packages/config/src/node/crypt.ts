@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { wasmRounds } from './crypt-wasm.js';
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -68,6 +69,23 @@ function repeatTo(block: Uint8Array, len: number): Uint8Array {
   return out;
 }
 
+/**
+ * Step 21 of SHA-crypt with node:crypto, one hash object per round: where WebAssembly is
+ * unavailable (./crypt-wasm.ts runs the same loop about 6x faster).
+ */
+export function jsRounds(alg: 'sha256' | 'sha512', digest: Uint8Array, pBytes: Uint8Array, sBytes: Uint8Array, rounds: number): Uint8Array {
+  let c = digest;
+  for (let i = 0; i < rounds; i++) {
+    const h = createHash(alg);
+    h.update(i & 1 ? pBytes : c);
+    if (i % 3) h.update(sBytes);
+    if (i % 7) h.update(pBytes);
+    h.update(i & 1 ? c : pBytes);
+    c = h.digest();
+  }
+  return c;
+}
+
 /** SHA-crypt: `$5$` (SHA-256) or `$6$` (SHA-512), `[rounds=N$]<salt up to 16>$<hash>`. */
 export function shaCrypt(variant: 5 | 6, password: string, salt: string, rounds?: number): string {
   const alg = variant === 5 ? 'sha256' : 'sha512';
@@ -86,18 +104,9 @@ export function shaCrypt(variant: 5 | 6, password: string, salt: string, rounds?
   const dp = createHash(alg);
   for (let i = 0; i < p.length; i++) dp.update(p);
   const pBytes = repeatTo(dp.digest(), p.length);
-  const ds = createHash(alg);
-  for (let i = 0; i < 16 + (aDigest[0] as number); i++) ds.update(s);
-  const sBytes = repeatTo(ds.digest(), s.length);
-  let c: Uint8Array = aDigest;
-  for (let i = 0; i < r; i++) {
-    const h = createHash(alg);
-    h.update(i & 1 ? pBytes : c);
-    if (i % 3) h.update(sBytes);
-    if (i % 7) h.update(pBytes);
-    h.update(i & 1 ? c : pBytes);
-    c = h.digest();
-  }
+  // DS: the salt 16 + A[0] times (at most 271 x 16 characters), hashed in one update.
+  const sBytes = repeatTo(createHash(alg).update(repeatTo(s, s.length * (16 + (aDigest[0] as number)))).digest(), s.length);
+  const c = wasmRounds(variant, aDigest, pBytes, sBytes, r) ?? jsRounds(alg, aDigest, pBytes, sBytes, r);
   const body =
     variant === 5
       ? encodeTriples(c, SHA256_ORDER) + to64(((c[31] as number) << 8) | (c[30] as number), 3)
