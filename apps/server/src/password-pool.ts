@@ -26,6 +26,14 @@ export class PasswordPool {
    */
   constructor(private readonly size: number = Math.max(1, Math.min(4, availableParallelism()))) {}
 
+  /**
+   * Starts every worker now rather than at the first logins (a worker boots in 50-500 ms,
+   * depending on the machine's load, and the first PASS of a busy start would wait for it).
+   */
+  warm(): void {
+    while (!this.broken && this.workers.length < this.size) if (this.start() === undefined) return;
+  }
+
   /** Resolves true only for the right password; never rejects. */
   verify(hash: string, password: string): Promise<boolean> {
     const slot = this.pick();
@@ -48,24 +56,28 @@ export class PasswordPool {
 
   private pick(): { worker: Worker; busy: number } | undefined {
     if (this.broken) return undefined;
-    if (this.workers.length < this.size && this.workers.every((w) => w.busy > 0)) {
-      try {
-        const worker = new Worker(new URL('./password-worker.js', import.meta.url));
-        worker.on('message', (m: { id: number; ok: boolean }) => {
-          const p = this.pending.get(m.id);
-          this.pending.delete(m.id);
-          p?.resolve(m.ok);
-        });
-        worker.on('error', () => this.fail());
-        // After the listeners: adding a 'message' listener refs the worker again.
-        worker.unref();
-        this.workers.push({ worker, busy: 0 });
-      } catch {
-        this.fail();
-        return undefined;
-      }
-    }
+    if (this.workers.length < this.size && this.workers.every((w) => w.busy > 0)) this.start();
     return this.workers.reduce<{ worker: Worker; busy: number } | undefined>((best, w) => (best === undefined || w.busy < best.busy ? w : best), undefined);
+  }
+
+  private start(): { worker: Worker; busy: number } | undefined {
+    try {
+      const worker = new Worker(new URL('./password-worker.js', import.meta.url));
+      worker.on('message', (m: { id: number; ok: boolean }) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.resolve(m.ok);
+      });
+      worker.on('error', () => this.fail());
+      // After the listeners: adding a 'message' listener refs the worker again.
+      worker.unref();
+      const slot = { worker, busy: 0 };
+      this.workers.push(slot);
+      return slot;
+    } catch {
+      this.fail();
+      return undefined;
+    }
   }
 
   /** A worker died: finish what it had on the main thread and stop using workers. */

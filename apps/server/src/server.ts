@@ -31,7 +31,7 @@ import {
   type TlsInfo,
   type TlsUpgradeResult,
 } from '@ftpkit/session';
-import { SocketControlChannel, acceptImplicitTls, localFileSystem, nodeDataChannels, systemClock, type ControlChannelOptions } from '@ftpkit/session/node';
+import { SocketControlChannel, acceptImplicitTls, localFileSystem, nodeDataChannels, systemClock, warmDirectoryReaders, type ControlChannelOptions } from '@ftpkit/session/node';
 import { acceptProxied } from '@ftpkit/proxy-protocol/node';
 import { layeredValues, listeningServers, unappliedSettings } from './config-values.js';
 import type { FlagUser } from './defaults.js';
@@ -324,6 +324,11 @@ export class FtpkitServer {
       for (const v of layeredValues(config, s, 'authGroupFile')) this.authFiles.groupFile(v.value);
     }
     previous?.generation.masquerade.close();
+    // Boot the password and listing worker threads now, not under the first logins.
+    if (previous === undefined) {
+      this.passwords.warm();
+      warmDirectoryReaders();
+    }
     for (const line of unappliedSettings(config)) this.logger.warn(line);
   }
 

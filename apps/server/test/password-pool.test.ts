@@ -28,7 +28,7 @@ describe('PasswordPool', () => {
     }
   });
 
-  it('two checks run at once on two workers, and an idle pool does not keep the process alive', () => {
+  it('warm() starts the workers; two checks run at once on two workers; an idle pool does not keep the process alive', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ftpkit-pool-'));
     try {
       const file = join(dir, 'pool.mjs');
@@ -39,6 +39,8 @@ describe('PasswordPool', () => {
         `import { PasswordPool } from ${JSON.stringify(pool)};
 import { hashPassword } from ${JSON.stringify(config)};
 const pool = new PasswordPool(2);
+pool.warm();
+if (pool.workers.length !== 2) throw new Error('warm() started ' + pool.workers.length + ' workers');
 const h = hashPassword('pw');
 const first = await Promise.all([pool.verify(h, 'pw'), pool.verify(h, 'no')]);
 console.log(JSON.stringify({ first, workers: pool.workers.length, broken: pool.broken }));

@@ -11,8 +11,9 @@
  * names and one packed `Float64Array` of numbers ({@link FIELDS} per entry), transferred,
  * not copied. The event loop only turns those numbers into entries.
  *
- * Workers start on first use, at most {@link MAX_WORKERS}, a new one only when every
- * running one is busy, and they never keep the process alive. Where worker threads are
+ * Workers start on first use (or at {@link warmDirectoryReaders}), at most
+ * {@link MAX_WORKERS}, a new one only when every running one is busy, and they keep the
+ * process alive only while they have work. Where worker threads are
  * not available (or one dies) the same {@link readDirectorySync} runs on the calling
  * thread, so both ways give the same entries.
  *
@@ -152,6 +153,16 @@ class DirReaders {
     });
   }
 
+  /** Starts the workers now (all of them), so the first listings do not wait for a thread to boot. */
+  warm(): void {
+    while (!this.#broken && this.#slots.length < MAX_WORKERS) if (this.#start() === undefined) return;
+  }
+
+  /** Worker threads running now. */
+  get workers(): number {
+    return this.#slots.length;
+  }
+
   #pick(): Slot | undefined {
     if (this.#broken) return undefined;
     let best: Slot | undefined;
@@ -215,4 +226,19 @@ let readers: DirReaders | undefined;
 export function readDirectory(dir: string, root: string): Promise<PackedListing> {
   readers ??= new DirReaders();
   return readers.read(dir, root);
+}
+
+/**
+ * Starts the directory-reading worker threads now rather than at the first listing
+ * (booting a thread takes 50-500 ms, depending on the machine's load). Idle workers
+ * never keep the process alive.
+ */
+export function warmDirectoryReaders(): void {
+  readers ??= new DirReaders();
+  readers.warm();
+}
+
+/** How many directory-reading worker threads run now (0 before the first listing, or without workers). */
+export function dirReaderWorkers(): number {
+  return readers?.workers ?? 0;
 }

@@ -35,6 +35,7 @@ export type {
 export { simpleAuthenticator, samePassword } from './auth.js';
 export type { PasswordCheck, SimpleAuthenticatorOptions, SimpleUser } from './auth.js';
 export { localFileSystem } from './fs.js';
+export { warmDirectoryReaders } from './dir-reader.js';
 export type { LocalFileSystem, LocalFileSystemOptions } from './fs.js';
 export { nodeDataChannels, unmapIpv4, SocketDataConnection, WRITE_BUFFER } from './data.js';
 export type { DataChannelOptions } from './data.js';
