@@ -47,6 +47,44 @@ export function lsTime(mtime: number, now: number): string {
 }
 
 /**
+ * A small memo of a pure function of one number: a directory's entries share a few modes
+ * and, mostly, a few minutes, so a 1 000-line LIST formats each once. Cleared when full.
+ */
+class Memo {
+  readonly #values = new Map<number, string>();
+  constructor(
+    private readonly limit: number,
+    private readonly compute: (key: number) => string,
+  ) {}
+
+  get(key: number): string {
+    let v = this.#values.get(key);
+    if (v === undefined) {
+      if (this.#values.size >= this.limit) this.#values.clear();
+      v = this.compute(key);
+      this.#values.set(key, v);
+    }
+    return v;
+  }
+}
+
+const TYPES: readonly FileInfo['type'][] = ['file', 'dir', 'link', 'other'];
+const TYPE_INDEX: Readonly<Record<FileInfo['type'], number>> = { file: 0, dir: 1, link: 2, other: 3 };
+/** Key: type index × 0o10000 + permission bits. */
+const modes = new Memo(4096, (key) => modeString(TYPES[Math.floor(key / 0o10000)] ?? 'file', key % 0o10000));
+const MINUTE_MS = 60_000;
+/** Keyed by the minute of mtime: lsTime shows nothing finer, in either form. */
+const recentTimes = new Memo(4096, (minute) => lsTime(minute * MINUTE_MS, minute * MINUTE_MS));
+const yearTimes = new Memo(4096, (minute) => lsTime(minute * MINUTE_MS, Number.NEGATIVE_INFINITY));
+
+/** {@link lsTime} through the memos. */
+function lsTimeOf(mtime: number, now: number): string {
+  if (!Number.isSafeInteger(mtime)) return lsTime(mtime, now);
+  const minute = Math.floor(mtime / MINUTE_MS);
+  return mtime < now - SIX_MONTHS_MS || mtime > now + FUTURE_SLACK_MS ? yearTimes.get(minute) : recentTimes.get(minute);
+}
+
+/**
  * One `LIST` line, as ProFTPD's mod_ls writes it
  * (`%s %3d %-8s %-8s %8llu %s %s`):
  * `-rw-r--r--   1 ftp      ftp             6 Nov 24 05:30 hello.txt`.
@@ -56,10 +94,12 @@ export function formatListLine(info: FileInfo, now: number, name: string = info.
   const owner = info.owner ?? (info.uid !== undefined ? String(info.uid) : 'ftp');
   const group = info.group ?? (info.gid !== undefined ? String(info.gid) : 'ftp');
   const nlink = info.nlink ?? 1;
+  const mode = info.mode & 0o7777;
+  const perms = mode === info.mode ? modes.get((TYPE_INDEX[info.type] ?? 0) * 0o10000 + mode) : modeString(info.type, info.mode);
   return (
-    `${modeString(info.type, info.mode)} ${String(nlink).padStart(3)} ` +
+    `${perms} ${String(nlink).padStart(3)} ` +
     `${owner.padEnd(8)} ${group.padEnd(8)} ${String(info.size).padStart(8)} ` +
-    `${lsTime(info.mtime, now)} ${name}`
+    `${lsTimeOf(info.mtime, now)} ${name}`
   );
 }
 

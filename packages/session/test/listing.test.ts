@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   formatListLine,
@@ -39,6 +40,46 @@ describe('LIST lines (ProFTPD mod_ls format)', () => {
     expect(modeString('dir', 0o1776)).toBe('drwxrwxrwT');
     expect(modeString('link', 0o777)).toBe('lrwxrwxrwx');
     expect(modeString('other', 0o600)).toBe('prw-------');
+  });
+});
+
+describe('LIST lines: the memoised formatting', () => {
+  /** ls -l as the format says, computed afresh for every line. */
+  const reference = (info: FileInfo, at: number): string => {
+    const d = new Date(info.mtime);
+    const M = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+    const old = info.mtime < at - 180 * 24 * 3600_000 || info.mtime > at + 3600_000;
+    const two = (n: number): string => String(n).padStart(2, '0');
+    const when = `${M} ${String(d.getUTCDate()).padStart(2)} ${old ? ` ${d.getUTCFullYear()}` : `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`}`;
+    const owner = info.owner ?? (info.uid !== undefined ? String(info.uid) : 'ftp');
+    const group = info.group ?? (info.gid !== undefined ? String(info.gid) : 'ftp');
+    return `${modeString(info.type, info.mode)} ${String(info.nlink ?? 1).padStart(3)} ${owner.padEnd(8)} ${group.padEnd(8)} ${String(info.size).padStart(8)} ${when} ${info.name}`;
+  };
+
+  it('property: every line equals ls -l computed afresh, whatever the mode, time and now (also around the six-month and one-hour edges)', () => {
+    const edge = fc.constantFrom(0, -1, 1, 59_999, 60_000, 180 * 24 * 3600_000, 180 * 24 * 3600_000 + 1, -3600_000, -3600_001);
+    fc.assert(
+      fc.property(
+        fc.constantFrom('file' as const, 'dir' as const, 'link' as const, 'other' as const),
+        fc.integer({ min: 0, max: 0o7777 }),
+        fc.integer({ min: -2_000_000_000_000, max: 4_000_000_000_000 }),
+        fc.oneof(fc.integer({ min: -2_000_000_000_000, max: 4_000_000_000_000 }), edge),
+        fc.record({ size: fc.nat(), nlink: fc.integer({ min: 1, max: 5000 }), uid: fc.nat(70000) }),
+        (type, mode, at, offset, rest) => {
+          const info: FileInfo = { name: 'n', type, mode, mtime: Math.abs(offset) < 10 ** 9 ? at - offset : offset, ...rest };
+          expect(formatListLine(info, at)).toBe(reference(info, at));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a line for the same minute is the same text before and after the memo fills', () => {
+    const base = Date.UTC(2026, 10, 24, 5, 0);
+    const first = formatListLine({ ...file, mtime: base + 1234 }, now);
+    for (let i = 0; i < 10_000; i++) formatListLine({ ...file, mtime: base - i * 60_000, mode: i % 0o7777 }, now);
+    expect(formatListLine({ ...file, mtime: base + 1234 }, now)).toBe(first);
+    expect(first).toBe('-rw-r--r--   1 ftptest  ftptest         6 Nov 24 05:00 hello.txt');
   });
 });
 
