@@ -21,6 +21,9 @@ import { SessionTls, serverHandshake } from './tls.js';
 import type { FtpsOptions } from './tls.js';
 import type tls from 'node:tls';
 
+/** EPIPE and ECONNRESET end the session through the close handler. */
+const ignore = (): void => undefined;
+
 /** Bytes of unread replies after which the channel stops reading a client's commands. */
 export const CONTROL_BUFFER: number = 64 * 1024;
 
@@ -64,8 +67,9 @@ export class SocketControlChannel implements ControlChannel {
   #corked = false;
   #closing = false;
   #gone = false;
+  /** Made when first asked for (most sessions never are): no promise held per idle session. */
+  #whenGone: Promise<void> | undefined;
   #resolveGone: (() => void) | undefined;
-  readonly #whenGone: Promise<void> = new Promise((resolve) => (this.#resolveGone = resolve));
   readonly #onData = (chunk: Buffer): void => this.#received(chunk);
   readonly #onClose = (): void => this.#closed();
 
@@ -80,7 +84,8 @@ export class SocketControlChannel implements ControlChannel {
     this.#tls = options.implicit;
     const ftps = options.tls;
     if (ftps !== undefined && options.implicit === undefined) this.upgradeTls = () => this.#upgrade(typeof ftps === 'function' ? ftps() : ftps);
-    socket.on('error', () => undefined);
+    // One shared no-op, and none added when the socket already has an 'error' listener.
+    if (socket.listenerCount('error') === 0) socket.on('error', ignore);
     socket.setNoDelay(true);
     if (options.keepAlive !== false) socket.setKeepAlive(true, options.keepAlive ?? 60_000);
   }
@@ -128,11 +133,13 @@ export class SocketControlChannel implements ControlChannel {
     if (this.#gone) return;
     this.#gone = true;
     this.#resolveGone?.();
+    this.#resolveGone = undefined;
     this.#handlers?.close();
   }
 
   /** Resolves when the connection is gone (after {@link start}). */
   whenClosed(): Promise<void> {
+    this.#whenGone ??= this.#gone ? Promise.resolve() : new Promise((resolve) => (this.#resolveGone = resolve));
     return this.#whenGone;
   }
 
@@ -188,7 +195,7 @@ export class SocketControlChannel implements ControlChannel {
     const t = r.socket;
     this.#socket = t;
     this.#tls = { session, info: r.info };
-    t.on('error', () => undefined);
+    t.on('error', ignore);
     this.#attach(t);
     return { ok: true, info: r.info };
   }
