@@ -13,9 +13,9 @@
  *
  * Workers start on first use (or at {@link warmDirectoryReaders}), at most
  * {@link MAX_WORKERS}, a new one only when every running one is busy, and they keep the
- * process alive only while they have work. Where worker threads are
- * not available (or one dies) the same {@link readDirectorySync} runs on the calling
- * thread, so both ways give the same entries.
+ * process alive only while they have work. A request whose worker dies is read on the
+ * calling thread with the same {@link readDirectorySync} (so both ways give the same
+ * entries), and so is every request where worker threads cannot run at all.
  *
  * The packed form is computed fresh for every request: nothing is cached, so a listing
  * always shows the sizes and times of the moment it is read.
@@ -119,6 +119,10 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: number;
+  /** The thread booted (a worker that dies before that would die again: no more are started). */
+  online: boolean;
+  /** Stopped by {@link DirReaders.close}, not lost. */
+  closed: boolean;
 }
 
 function rebuildError(e: { code?: string; message: string }): Error {
@@ -133,8 +137,8 @@ function readHere(request: ReadRequest): Promise<PackedListing> {
   }
 }
 
-/** The worker threads that read directories for every local file system of the process. */
-class DirReaders {
+/** Worker threads that read directories (one set serves every local file system of the process). */
+export class DirReaders {
   readonly #slots: Slot[] = [];
   readonly #pending = new Map<number, Pending & { slot: Slot }>();
   #nextId = 1;
@@ -156,6 +160,16 @@ class DirReaders {
   /** Starts the workers now (all of them), so the first listings do not wait for a thread to boot. */
   warm(): void {
     while (!this.#broken && this.#slots.length < MAX_WORKERS) if (this.#start() === undefined) return;
+  }
+
+  /** Stops the workers; what they had is read on the calling thread, later reads start new ones. */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.#slots.map((s) => {
+        s.closed = true;
+        return s.worker.terminate();
+      }),
+    );
   }
 
   /** Worker threads running now. */
@@ -187,7 +201,10 @@ class DirReaders {
       this.#broken = this.#slots.length === 0;
       return undefined;
     }
-    const slot: Slot = { worker, busy: 0 };
+    const slot: Slot = { worker, busy: 0, online: false, closed: false };
+    worker.once('online', () => {
+      slot.online = true;
+    });
     worker.on('message', (m: ReadAnswer) => this.#answer(m));
     worker.on('error', () => this.#lost(slot));
     worker.on('exit', () => this.#lost(slot));
@@ -206,12 +223,15 @@ class DirReaders {
     else p.resolve({ names: m.names, numbers: m.numbers });
   }
 
-  /** A worker died: what it had is read here, and no new worker is started. */
+  /**
+   * A worker died: what it had is read here. A worker that had booted is replaced when
+   * needed; one that never booted means workers cannot run here, so none is started again.
+   */
   #lost(slot: Slot): void {
     const i = this.#slots.indexOf(slot);
     if (i === -1) return;
     this.#slots.splice(i, 1);
-    this.#broken = true;
+    if (!slot.online && !slot.closed) this.#broken = true;
     for (const [id, p] of this.#pending) {
       if (p.slot !== slot) continue;
       this.#pending.delete(id);

@@ -7,7 +7,7 @@ import { readDirectorySync } from '../../src/node/dir-reader.js';
 import { localFileSystem as sourceFileSystem } from '../../src/node/fs.js';
 // The worker script exists in dist only: the worker path is tested through the built module.
 import { localFileSystem as builtFileSystem } from '../../dist/node/fs.js';
-import { dirReaderWorkers, readDirectory, warmDirectoryReaders } from '../../dist/node/dir-reader.js';
+import { DirReaders, dirReaderWorkers, readDirectory, warmDirectoryReaders } from '../../dist/node/dir-reader.js';
 import { tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
@@ -121,6 +121,20 @@ describe('directory listings in a worker thread', () => {
     expect(dirReaderWorkers()).toBe(2);
     const { root } = tree();
     expect((await Promise.all([readDirectory(root, root), readDirectory(root, root)])).map((l) => l.names.length)).toEqual([6, 6]);
+  });
+
+  it('a worker that dies leaves no request unanswered, and a new one takes its place', async () => {
+    const { root } = tree();
+    const readers = new DirReaders();
+    const first = readers.read(root, root);
+    expect(readers.workers).toBe(1);
+    const stopped = readers.close();
+    expect((await first).names.sort()).toEqual(['dangling', 'dir', 'dirlink', 'escape.txt', 'hello.txt', 'link.txt']);
+    await stopped;
+    expect(readers.workers).toBe(0);
+    expect((await readers.read(root, root)).names).toHaveLength(6);
+    expect(readers.workers).toBe(1);
+    await readers.close();
   });
 
   it('an idle worker does not keep the process alive', () => {
