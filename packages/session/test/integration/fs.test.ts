@@ -338,7 +338,7 @@ describe('localFileSystem: uploads with hidden stores', () => {
   });
 
   it('writes large uploads with backpressure, byte for byte, and fsyncs when asked', async () => {
-    const { root, fs } = setup({ fsync: true, uploadBufferSize: 256 * 1024 });
+    const { root, fs } = setup({ fsync: true, uploadBufferSize: 256 * 1024, uploadWrites: 'pool' });
     const data = pattern(3 * 1024 * 1024 + 17);
     const sink = await fs.write('/big.bin', { mode: 'create', start: 0 });
     let waited = 0;

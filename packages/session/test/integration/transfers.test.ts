@@ -1,12 +1,14 @@
-// Uploads and downloads through the server on 127.0.0.1, byte for byte: many small
-// writes, large bodies that wrap the upload ring many times (a small ring makes the
-// socket stop and resume), resume at an offset, append, TYPE A, active mode, bytes the
-// client sends before its STOR, and the byte counts the transfer events report.
+// Uploads (inline and thread-pool writes) and downloads through the server on 127.0.0.1,
+// byte for byte: many small writes, large bodies that wrap the upload ring many times (a
+// small ring makes the socket stop and resume), resume at an offset, append, TYPE A,
+// active mode, bytes the client sends before its STOR, the switch from inline writes to
+// the pool, and the byte counts the transfer events report.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { inlineWrites } from '../../src/node/fs.js';
 import { localFileSystem, simpleAuthenticator } from '../../src/node/index.js';
 import { PASSWORD, RawClient, USER, startServer } from './ftp.js';
 import type { Fixture } from './ftp.js';
@@ -17,13 +19,24 @@ const { cleanups } = hygiene();
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-/** A logged-in session on a server whose uploads buffer `uploadBufferSize` bytes. */
-async function session(uploadBufferSize?: number): Promise<{ f: Fixture; c: RawClient }> {
+// Inline writes stay inline here however loaded the machine is (a slow write would move
+// uploads to the pool for 30 s); the fallback has a test of its own.
+beforeEach(() => {
+  inlineWrites.slowMs = 60_000;
+  inlineWrites.poolUntil = 0;
+});
+afterAll(() => {
+  inlineWrites.slowMs = 10;
+  inlineWrites.poolUntil = 0;
+});
+
+/** A logged-in session on a server whose uploads buffer `uploadBufferSize` bytes and write `uploadWrites`. */
+async function sessionWith(uploadBufferSize?: number, uploadWrites: 'inline' | 'pool' = 'inline'): Promise<{ f: Fixture; c: RawClient }> {
   const base = tmp();
   const f = await startServer(base, {
     authenticator: simpleAuthenticator({
       users: [{ name: USER, password: PASSWORD, root: join(base, 'home') }],
-      fileSystem: (root) => localFileSystem(uploadBufferSize === undefined ? { root } : { root, uploadBufferSize }),
+      fileSystem: (root) => localFileSystem(uploadBufferSize === undefined ? { root, uploadWrites } : { root, uploadBufferSize, uploadWrites }),
     }),
   });
   cleanups.push(() => f.server.close());
@@ -59,7 +72,9 @@ function lastTransfer(f: Fixture): { bytes?: number; reason?: string } | undefin
   return f.events.filter((e) => e.type === 'transfer-end').at(-1) as { bytes?: number; reason?: string } | undefined;
 }
 
-describe('uploads through the server', { timeout: 60_000 }, () => {
+describe.each(['inline', 'pool'] as const)('uploads through the server, %s writes', { timeout: 60_000 }, (mode) => {
+  const session = (uploadBufferSize?: number): ReturnType<typeof sessionWith> => sessionWith(uploadBufferSize, mode);
+
   it('many small writes and one large body arrive byte for byte, with exact byte counts', async () => {
     const { f, c } = await session();
     const small = Array.from({ length: 3000 }, (_, i) => randomBytes(1 + (i % 97)));
@@ -157,9 +172,36 @@ describe('uploads through the server', { timeout: 60_000 }, () => {
   });
 });
 
+describe('inline upload writes', { timeout: 60_000 }, () => {
+  it('a chunk larger than the ring is written at once, piece by piece', async () => {
+    const root = tmp();
+    const fs = localFileSystem({ root, uploadBufferSize: 4096 });
+    const sink = await fs.write('/big.bin', { mode: 'create', start: 0 });
+    const body = randomBytes(100_003);
+    expect(sink.write(body)).toBeUndefined();
+    await sink.end();
+    expect(sha(readFileSync(join(root, 'big.bin')))).toBe(sha(body));
+  });
+
+  it('a slow inline write moves this upload and new ones to the thread pool, in order', async () => {
+    const { f, c } = await sessionWith(64 * 1024, 'inline');
+    const body = randomBytes(8 * 1024 * 1024 + 9);
+    inlineWrites.slowMs = -1; // every inline write counts as slow
+    try {
+      expect(await store(c, 'STOR', 'switch.bin', (s) => writeParts(s, [body]))).toMatch(/^226 /);
+      expect(inlineWrites.poolUntil).toBeGreaterThan(Date.now() + 20_000);
+      expect(sha(readFileSync(join(f.root, 'switch.bin')))).toBe(sha(body));
+      expect(await store(c, 'STOR', 'next.bin', (s) => writeParts(s, [body]))).toMatch(/^226 /);
+      expect(sha(readFileSync(join(f.root, 'next.bin')))).toBe(sha(body));
+    } finally {
+      inlineWrites.poolUntil = 0;
+    }
+  });
+});
+
 describe('downloads through the server', { timeout: 60_000 }, () => {
   it('RETR of a large file, whole and from an offset, byte for byte', async () => {
-    const { f, c } = await session();
+    const { f, c } = await sessionWith();
     const body = randomBytes(9 * 1024 * 1024 + 11);
     writeFileSync(join(f.root, 'big.bin'), body);
     for (const offset of [0, 1, 1024 * 1024 + 3]) {
@@ -175,7 +217,7 @@ describe('downloads through the server', { timeout: 60_000 }, () => {
   });
 
   it('TYPE A: LF becomes CRLF, existing CRLF stays', async () => {
-    const { f, c } = await session();
+    const { f, c } = await sessionWith();
     const text = Array.from({ length: 50_000 }, (_, i) => `row ${i}${i % 3 === 0 ? '\r' : ''}\n`).join('');
     writeFileSync(join(f.root, 'rows.txt'), text);
     expect(await c.cmd('TYPE A')).toMatch(/^200 /);
