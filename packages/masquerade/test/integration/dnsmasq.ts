@@ -12,13 +12,23 @@ export function dnsmasqAvailable(): boolean {
   return spawnSync('dnsmasq', ['--version'], { env: { ...process.env, PATH } }).status === 0;
 }
 
-/** A UDP port on 127.0.0.1 that was free a moment ago. */
+/**
+ * A UDP port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range:
+ * a port the kernel hands out to other programs' sockets could be taken between a test
+ * choosing it and dnsmasq binding it (the "DNS down at startup" test leaves it unbound
+ * on purpose for a while).
+ */
 export async function freePort(): Promise<number> {
-  const sock = createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
-  const { port } = sock.address();
-  await new Promise<void>((resolve) => sock.close(() => resolve()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const sock = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      sock.once('error', () => resolve(false));
+      sock.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise<void>((resolve) => sock.close(() => resolve()));
+    if (ok) return port;
+  }
 }
 
 export class Dnsmasq {
