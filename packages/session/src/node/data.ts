@@ -357,6 +357,7 @@ export class SocketDataConnection implements DataConnection {
       // What arrived before the switch.
       const early = s.read() as Uint8Array | null;
       if (early !== null && early.length > 0) deliver(early);
+      if (s.readableEnded) onEnd(); // 'end' came before this transfer
       if (waiting || settled) s.pause();
       else s.resume();
     });

@@ -9,10 +9,10 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { inlineWrites } from '../../src/node/fs.js';
-import { localFileSystem, simpleAuthenticator } from '../../src/node/index.js';
+import { SocketDataConnection, localFileSystem, nodeDataChannels, simpleAuthenticator } from '../../src/node/index.js';
 import { PASSWORD, RawClient, USER, startServer } from './ftp.js';
 import type { Fixture } from './ftp.js';
-import { HOST, eventually, hygiene, readAll, tempDirs } from './helpers.js';
+import { HOST, connect, eventually, hygiene, readAll, tempDirs } from './helpers.js';
 
 const tmp = tempDirs();
 const { cleanups } = hygiene();
@@ -196,6 +196,27 @@ describe('inline upload writes', { timeout: 60_000 }, () => {
     } finally {
       inlineWrites.poolUntil = 0;
     }
+  });
+});
+
+describe('receive() on a data connection', () => {
+  it("resolves at once when the client's end of stream was read before the transfer", async () => {
+    const r = await nodeDataChannels({ lingerMs: 200 }).listen({ owner: 's', localAddress: HOST, ports: undefined });
+    if (!r.ok) throw new Error(r.message);
+    cleanups.push(() => r.listener.close());
+    const client = await connect(r.listener.port);
+    cleanups.push(() => client.destroy());
+    const conn = (await r.listener.accept()) as SocketDataConnection;
+    cleanups.push(() => conn.destroy());
+    const root = tmp();
+    const sink = await localFileSystem({ root }).write('/empty.bin', { mode: 'create', start: 0 });
+    // Someone read the stream to its end; the transfer begins before the socket closes.
+    const received = new Promise<number>((resolve, reject) => conn.socket.once('end', () => conn.receive(sink).then(resolve, reject)));
+    conn.socket.resume();
+    client.end();
+    expect(await received).toBe(0);
+    await sink.end();
+    expect(readFileSync(join(root, 'empty.bin')).length).toBe(0);
   });
 });
 
