@@ -69,9 +69,10 @@ export interface LocalFileSystemOptions {
    */
   uploadBufferSize?: number;
   /**
-   * How uploads reach their files: `'inline'` (default) writes from the event loop while
-   * the page cache takes the bytes fast, and falls back to the thread pool for 30 s after
-   * any write slower than 10 ms; `'pool'` always writes through libuv's thread pool.
+   * How uploads reach their files: `'inline'` (default) writes from the event loop, 1 MiB
+   * at most per call, while the page cache takes the bytes fast, and moves every upload to
+   * the thread pool for 30 s after three writes slower than 10 ms within a second (or one
+   * slower than 100 ms); `'pool'` always writes through libuv's thread pool.
    */
   uploadWrites?: 'inline' | 'pool';
 }
@@ -275,15 +276,37 @@ export const UPLOAD_BUFFER: number = 4 * 1024 * 1024;
 /** The smallest free span {@link UploadRing.reserve} offers for a socket read. */
 const MIN_RESERVE = 64 * 1024;
 
-/** How long uploads stay on the thread pool after a slow inline write. */
+/** The largest inline write: one call blocks the event loop for a fraction of a millisecond. */
+const INLINE_MAX_WRITE = 1024 * 1024;
+/** How long uploads stay on the thread pool once inline writes were found slow. */
 const POOL_AFTER_SLOW_MS = 30_000;
 
 /**
- * Process-wide state of inline upload writes (one event loop, usually one disk): an
- * inline write slower than `slowMs` sends every upload to the thread pool until
- * `poolUntil` (`Date.now()`). Exported for tests, not from the package.
+ * Process-wide state of inline upload writes (one event loop, usually one disk). A write
+ * that takes longer than `slowMs` is a strike; `strikes` of them within a second, or one
+ * longer than `stallMs`, send every upload to the thread pool until `poolUntil`
+ * (`Date.now()`). One slow write alone may be the machine's other work preempting the
+ * process; a throttled or network file system is slow write after write. Exported for
+ * tests, not from the package.
  */
-export const inlineWrites: { slowMs: number; poolUntil: number } = { slowMs: 10, poolUntil: 0 };
+export const inlineWrites: { slowMs: number; strikes: number; stallMs: number; poolUntil: number; recent: number[] } = {
+  slowMs: 10,
+  strikes: 3,
+  stallMs: 100,
+  poolUntil: 0,
+  recent: [],
+};
+
+/** Notes an inline write that took `took` ms; true when uploads should go to the thread pool. */
+function inlineTooSlow(took: number): boolean {
+  const w = inlineWrites;
+  if (took <= w.slowMs) return false;
+  if (took > w.stallMs) return true;
+  const now = Date.now();
+  w.recent = w.recent.filter((t) => now - t < 1000);
+  w.recent.push(now);
+  return w.recent.length >= w.strikes;
+}
 
 /**
  * The write side of one upload: a ring buffer in front of a file handle. `push()` copies
@@ -294,10 +317,10 @@ export const inlineWrites: { slowMs: number; poolUntil: number } = { slowMs: 10,
  *   filled, as ProFTPD and pure-ftpd do (read, write, read…). On this project's 2-core
  *   loopback benchmark that costs 35-40% less CPU per byte than handing each write to
  *   libuv's thread pool and waking the event loop when it is done, because the page
- *   cache takes a megabyte in well under a millisecond. A write that takes longer than
- *   10 ms ({@link inlineWrites}: dirty-page throttling, a slow or network file system)
- *   would stall every session, so it sends this upload and, for
- *   {@link POOL_AFTER_SLOW_MS}, every new one to the thread pool.
+ *   cache takes a megabyte in well under a millisecond. Writes that take longer
+ *   ({@link inlineWrites}: dirty-page throttling, a slow or network file system) would
+ *   stall every session, so they send this upload and, for {@link POOL_AFTER_SLOW_MS},
+ *   every new one to the thread pool.
  * - through the pool: a write loop sends each contiguous span (at most a quarter of the
  *   ring) while the socket fills the rest. When the ring is full the rest of a chunk is
  *   kept (copied) and `push()` returns a promise that resolves once it is in: that is the
@@ -477,12 +500,13 @@ class UploadRing {
     const ring = this.#buffer();
     try {
       while (this.#tail > this.#head) {
-        const { at, length } = this.#span(this.#size);
+        const { at, length } = this.#span(INLINE_MAX_WRITE);
         const started = performance.now();
         this.#wrote(writeSync(this.#fh.fd, ring, at, length, this.#position));
-        if (performance.now() - started > inlineWrites.slowMs) {
+        if (inlineTooSlow(performance.now() - started)) {
           this.#inline = false;
           inlineWrites.poolUntil = Date.now() + POOL_AFTER_SLOW_MS;
+          inlineWrites.recent = [];
           return;
         }
       }

@@ -24,10 +24,12 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 beforeEach(() => {
   inlineWrites.slowMs = 60_000;
   inlineWrites.poolUntil = 0;
+  inlineWrites.recent = [];
 });
 afterAll(() => {
   inlineWrites.slowMs = 10;
   inlineWrites.poolUntil = 0;
+  inlineWrites.recent = [];
 });
 
 /** A logged-in session on a server whose uploads buffer `uploadBufferSize` bytes and write `uploadWrites`. */
@@ -183,18 +185,24 @@ describe('inline upload writes', { timeout: 60_000 }, () => {
     expect(sha(readFileSync(join(root, 'big.bin')))).toBe(sha(body));
   });
 
-  it('a slow inline write moves this upload and new ones to the thread pool, in order', async () => {
+  it('slow inline writes move this upload and new ones to the thread pool, in order', async () => {
     const { f, c } = await sessionWith(64 * 1024, 'inline');
     const body = randomBytes(8 * 1024 * 1024 + 9);
-    inlineWrites.slowMs = -1; // every inline write counts as slow
+    inlineWrites.slowMs = -1; // every inline write is a strike: the third one switches
     try {
+      const small = randomBytes(1000);
+      expect(await store(c, 'STOR', 'small.bin', (s) => writeParts(s, [small]))).toMatch(/^226 /);
+      expect(inlineWrites.poolUntil).toBe(0); // one strike is not enough
+      expect(inlineWrites.recent.length).toBe(1);
       expect(await store(c, 'STOR', 'switch.bin', (s) => writeParts(s, [body]))).toMatch(/^226 /);
       expect(inlineWrites.poolUntil).toBeGreaterThan(Date.now() + 20_000);
+      expect(inlineWrites.recent).toEqual([]);
       expect(sha(readFileSync(join(f.root, 'switch.bin')))).toBe(sha(body));
       expect(await store(c, 'STOR', 'next.bin', (s) => writeParts(s, [body]))).toMatch(/^226 /);
       expect(sha(readFileSync(join(f.root, 'next.bin')))).toBe(sha(body));
     } finally {
       inlineWrites.poolUntil = 0;
+      inlineWrites.recent = [];
     }
   });
 });
