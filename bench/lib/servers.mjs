@@ -27,14 +27,17 @@ function needFile(file, what) {
 /** @type {Record<string, {prepare(ctx): any, command(prep, ctx, inst): {cmd: string, args: string[], env?: object}}>} */
 export const SERVERS = {
   ftpkit: {
-    describe: 'node apps/server/dist/cli.js serve (this build)',
+    describe: 'apps/server/dist/cli.js serve (this build, with the node flags of its #! line)',
     prepare() {
-      return { cli: needFile(path.join(REPO_DIR, 'apps/server/dist/cli.js'), 'apps/server/dist/cli.js') };
+      const cli = needFile(path.join(REPO_DIR, 'apps/server/dist/cli.js'), 'apps/server/dist/cli.js');
+      // Run it as the `ftpkit` command runs: the node flags its #! line gives, with this node.
+      const shebang = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)\n/.exec(fs.readFileSync(cli, 'utf8').slice(0, 200));
+      return { cli, flags: shebang ? shebang[1].trim().split(/\s+/).filter(Boolean) : [] };
     },
     command(prep, ctx, inst) {
       return {
         cmd: process.execPath,
-        args: [...inst.nodeFlags, prep.cli, 'serve', '--root', ctx.root, '--listen', '127.0.0.1', '--port', String(inst.port),
+        args: [...prep.flags, ...inst.nodeFlags, prep.cli, 'serve', '--root', ctx.root, '--listen', '127.0.0.1', '--port', String(inst.port),
           '--passive-ports', `${inst.pasvMin}-${inst.pasvMax}`, '--user', `${ctx.user}:${ctx.pass}`],
       };
     },
