@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { BENCH_DIR, sh } from './lib/install.mjs';
 import { SERVERS, startServer, stopTree } from './lib/servers.mjs';
-import { listenersInRange } from './lib/procfs.mjs';
+import { listenersInRange, treeCpuMs } from './lib/procfs.mjs';
 import { TESTS, buildTable, renderText, renderMarkdown, fmtNum } from './lib/report.mjs';
 import { selfTimes, profilesIn, formatTop } from './lib/cpuprofile.mjs';
 
@@ -338,8 +338,9 @@ async function runCell(step, server, prep, ctx, work, na, shared) {
     if (step.serverPid) args.push('--server-pid', String(handle.pid));
     if (step.pasvArgs) args.push('--pasv-min', String(inst.pasvMin), '--pasv-max', String(inst.pasvMax));
     const t1 = Date.now();
+    const cpu0 = treeCpuMs(handle.pid);
     const r = await runLoadgen(args, step.timeoutMs ?? 300_000);
-    return { ...r, startMs, runMs: Date.now() - t1 };
+    return { ...r, startMs, runMs: Date.now() - t1, serverCpuMs: treeCpuMs(handle.pid) - cpu0 };
   } finally {
     if (!shareable) await stopInstance(instance);
   }
@@ -415,7 +416,8 @@ async function main() {
         if (step.test === 'idle' && r.ok && r.steps.reduce((t, x) => t + x.loginSeconds, 0) > IDLE_ONCE_SECONDS) idleOnce.add(s);
         record({ kind: 'result', round, test: step.test, server: s, ...r });
         push(results, step.test, s, { ...r, round });
-        log(`${step.test.padEnd(20)} ${s.padEnd(14)} ${summary(step.test, r)}`);
+        const perGB = r.ok && r.bytes > 0 && /^(retr|stor)/.test(step.test) ? `, server CPU ${Math.round(r.serverCpuMs / (r.bytes / 1e9))} ms/GB` : '';
+        log(`${step.test.padEnd(20)} ${s.padEnd(14)} ${summary(step.test, r)}${perGB}`);
       };
       for (const step of plan.filter((p) => p.loopback)) {
         const r = await runLoopback(step);

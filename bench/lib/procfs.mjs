@@ -42,6 +42,19 @@ export function processTree(rootPid) {
   return out;
 }
 
+/**
+ * CPU time (ms) the process tree of `rootPid` has used: user + system of each process
+ * and of its reaped children (a forking server's finished sessions count in its master).
+ */
+export function treeCpuMs(rootPid) {
+  let ticks = 0;
+  for (const pid of processTree(rootPid)) {
+    const f = statFields(pid);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 function field(text, name) {
   const m = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
