@@ -340,6 +340,12 @@ export class SocketDataConnection implements DataConnection {
       s.on('end', onEnd);
       s.on('close', onClose);
       s.on('error', onError);
+      // What arrived before this transfer goes first, so that the span offered to the
+      // socket below starts where those bytes end. Nothing is read in between: reads
+      // are delivered by the event loop, and this block runs to its end first.
+      s.pause();
+      const early = s.read() as Uint8Array | null;
+      if (early !== null && early.length > 0) deliver(early);
       const first = next();
       slots[keys.buffer] = first;
       slots[keys.callback] = (n: number, buffer: Uint8Array): boolean => {
@@ -353,10 +359,6 @@ export class SocketDataConnection implements DataConnection {
       };
       slots[keys.generator] = next;
       handle.useUserBuffer(first);
-      s.pause();
-      // What arrived before the switch.
-      const early = s.read() as Uint8Array | null;
-      if (early !== null && early.length > 0) deliver(early);
       if (s.readableEnded) onEnd(); // 'end' came before this transfer
       if (waiting || settled) s.pause();
       else s.resume();
