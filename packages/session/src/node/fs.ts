@@ -71,8 +71,9 @@ export interface LocalFileSystemOptions {
   /**
    * How uploads reach their files: `'inline'` (default) writes from the event loop, 1 MiB
    * at most per call, while the page cache takes the bytes fast, and moves every upload to
-   * the thread pool for 30 s after three writes slower than 10 ms within a second (or one
-   * slower than 100 ms); `'pool'` always writes through libuv's thread pool.
+   * the thread pool for 30 s once writes are slow (three over 10 ms within a second, one
+   * over 100 ms, or more than 2 ms per MiB over 32 MiB); `'pool'` always writes through
+   * libuv's thread pool.
    */
   uploadWrites?: 'inline' | 'pool';
 }
@@ -282,24 +283,37 @@ const INLINE_MAX_WRITE = 1024 * 1024;
 const POOL_AFTER_SLOW_MS = 30_000;
 
 /**
- * Process-wide state of inline upload writes (one event loop, usually one disk). A write
- * that takes longer than `slowMs` is a strike; `strikes` of them within a second, or one
- * longer than `stallMs`, send every upload to the thread pool until `poolUntil`
- * (`Date.now()`). One slow write alone may be the machine's other work preempting the
- * process; a throttled or network file system is slow write after write. Exported for
- * tests, not from the package.
+ * Process-wide state of inline upload writes (one event loop, usually one disk). Uploads
+ * go to the thread pool until `poolUntil` (`Date.now()`) when inline writes stop being
+ * cheap: `strikes` writes slower than `slowMs` within a second, one slower than
+ * `stallMs`, or more than `msPerMiB` per MiB on average over `windowBytes` (a disk that
+ * takes 150 MB/s would otherwise hold the event loop most of the time; a page cache takes
+ * a MiB in a fraction of a millisecond). One slow write alone may be the machine's other
+ * work preempting the process. Exported for tests, not from the package.
  */
-export const inlineWrites: { slowMs: number; strikes: number; stallMs: number; poolUntil: number; recent: number[] } = {
-  slowMs: 10,
-  strikes: 3,
-  stallMs: 100,
-  poolUntil: 0,
-  recent: [],
-};
+export const inlineWrites: {
+  slowMs: number;
+  strikes: number;
+  stallMs: number;
+  msPerMiB: number;
+  windowBytes: number;
+  poolUntil: number;
+  recent: number[];
+  windowMs: number;
+  windowWritten: number;
+} = { slowMs: 10, strikes: 3, stallMs: 100, msPerMiB: 2, windowBytes: 32 * 1024 * 1024, poolUntil: 0, recent: [], windowMs: 0, windowWritten: 0 };
 
-/** Notes an inline write that took `took` ms; true when uploads should go to the thread pool. */
-function inlineTooSlow(took: number): boolean {
+/** Notes an inline write of `bytes` that took `took` ms; true when uploads should go to the thread pool. */
+function inlineTooSlow(bytes: number, took: number): boolean {
   const w = inlineWrites;
+  w.windowMs += took;
+  w.windowWritten += bytes;
+  if (w.windowWritten >= w.windowBytes) {
+    const slow = w.windowMs / (w.windowWritten / (1024 * 1024)) > w.msPerMiB;
+    w.windowMs = 0;
+    w.windowWritten = 0;
+    if (slow) return true;
+  }
   if (took <= w.slowMs) return false;
   if (took > w.stallMs) return true;
   const now = Date.now();
@@ -502,11 +516,14 @@ class UploadRing {
       while (this.#tail > this.#head) {
         const { at, length } = this.#span(INLINE_MAX_WRITE);
         const started = performance.now();
-        this.#wrote(writeSync(this.#fh.fd, ring, at, length, this.#position));
-        if (inlineTooSlow(performance.now() - started)) {
+        const n = writeSync(this.#fh.fd, ring, at, length, this.#position);
+        this.#wrote(n);
+        if (inlineTooSlow(n, performance.now() - started)) {
           this.#inline = false;
           inlineWrites.poolUntil = Date.now() + POOL_AFTER_SLOW_MS;
           inlineWrites.recent = [];
+          inlineWrites.windowMs = 0;
+          inlineWrites.windowWritten = 0;
           return;
         }
       }

@@ -21,16 +21,17 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 
 // Inline writes stay inline here however loaded the machine is (a slow write would move
 // uploads to the pool for 30 s); the fallback has a test of its own.
+const inlineDefaults = { ...inlineWrites, recent: [] };
+function resetInlineWrites(): void {
+  Object.assign(inlineWrites, inlineDefaults, { recent: [] });
+}
 beforeEach(() => {
+  resetInlineWrites();
   inlineWrites.slowMs = 60_000;
-  inlineWrites.poolUntil = 0;
-  inlineWrites.recent = [];
+  inlineWrites.stallMs = 60_000;
+  inlineWrites.msPerMiB = 60_000;
 });
-afterAll(() => {
-  inlineWrites.slowMs = 10;
-  inlineWrites.poolUntil = 0;
-  inlineWrites.recent = [];
-});
+afterAll(resetInlineWrites);
 
 /** A logged-in session on a server whose uploads buffer `uploadBufferSize` bytes and write `uploadWrites`. */
 async function sessionWith(uploadBufferSize?: number, uploadWrites: 'inline' | 'pool' = 'inline'): Promise<{ f: Fixture; c: RawClient }> {
@@ -201,8 +202,25 @@ describe('inline upload writes', { timeout: 60_000 }, () => {
       expect(await store(c, 'STOR', 'next.bin', (s) => writeParts(s, [body]))).toMatch(/^226 /);
       expect(sha(readFileSync(join(f.root, 'next.bin')))).toBe(sha(body));
     } finally {
-      inlineWrites.poolUntil = 0;
-      inlineWrites.recent = [];
+      resetInlineWrites();
+    }
+  });
+
+  it('inline writes slower than msPerMiB on average over a window move uploads to the pool', async () => {
+    const { f, c } = await sessionWith(256 * 1024, 'inline');
+    const body = randomBytes(6 * 1024 * 1024 + 1);
+    inlineWrites.msPerMiB = -1; // any write time is too slow on average…
+    inlineWrites.windowBytes = 4 * 1024 * 1024; // …once 4 MiB went through
+    try {
+      const small = randomBytes(100_000);
+      expect(await store(c, 'STOR', 'below.bin', (s) => writeParts(s, [small]))).toMatch(/^226 /);
+      expect(inlineWrites.poolUntil).toBe(0); // not a full window yet
+      expect(await store(c, 'STOR', 'rate.bin', (s) => writeParts(s, [body]))).toMatch(/^226 /);
+      expect(inlineWrites.poolUntil).toBeGreaterThan(Date.now() + 20_000);
+      expect(inlineWrites.windowWritten).toBe(0);
+      expect(sha(readFileSync(join(f.root, 'rate.bin')))).toBe(sha(body));
+    } finally {
+      resetInlineWrites();
     }
   });
 });
