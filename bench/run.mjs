@@ -322,14 +322,35 @@ async function stopInstance(instance) {
  * One test against one server. `shared` (under --quick) keeps one instance per server for
  * the tests that use the default passive range; otherwise every test gets a fresh start.
  */
+/**
+ * Waits until a server that just greeted has finished starting up: until its process
+ * tree used at most 5 ms of CPU in each of two 100 ms intervals, 3 s at most. A server
+ * that still warms up (ftpkit starts worker threads after it listens) would otherwise
+ * share the two cores with the load generator during the first measurement.
+ */
+async function settle(pid) {
+  const t0 = Date.now();
+  let last = treeCpuMs(pid);
+  let quiet = 0;
+  while (quiet < 2 && Date.now() - t0 < 3000) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = treeCpuMs(pid);
+    quiet = now - last <= 5 ? quiet + 1 : 0;
+    last = now;
+  }
+  return Date.now() - t0;
+}
+
 async function runCell(step, server, prep, ctx, work, na, shared) {
   const shareable = shared && step.rangeSize === undefined;
   let instance = shareable ? shared.get(server) : undefined;
   let startMs = 0;
+  let settleMs = 0;
   if (!instance) {
     instance = await startFor(step, server, prep, ctx, work, na);
     if (instance.error) return { ok: false, error: instance.error };
     startMs = instance.startMs;
+    settleMs = await settle(instance.handle.pid);
     if (shareable) shared.set(server, instance);
   }
   try {
@@ -340,7 +361,7 @@ async function runCell(step, server, prep, ctx, work, na, shared) {
     const t1 = Date.now();
     const cpu0 = treeCpuMs(handle.pid);
     const r = await runLoadgen(args, step.timeoutMs ?? 300_000);
-    return { ...r, startMs, runMs: Date.now() - t1, serverCpuMs: treeCpuMs(handle.pid) - cpu0 };
+    return { ...r, startMs, settleMs, runMs: Date.now() - t1, serverCpuMs: treeCpuMs(handle.pid) - cpu0 };
   } finally {
     if (!shareable) await stopInstance(instance);
   }
