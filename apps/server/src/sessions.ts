@@ -113,6 +113,13 @@ export interface PlannedSession {
   readonly refusal: { text?: string };
 }
 
+/** What a SessionConfig depends on besides the effective configuration. */
+interface LocalEnd {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly proxied: boolean;
+}
+
 interface ConnectionInfo {
   readonly sessionId: number;
   /** The local end that selects the server: the socket's, or the PROXY header's destination (UseProxiedServerAddress). */
@@ -243,11 +250,34 @@ export class SessionPlanner {
     };
   }
 
-  /** The SessionConfig of an effective configuration. */
-  sessionConfig(effective: EffectiveConfig, conn: ConnectionInfo): SessionConfig {
+  /**
+   * The SessionConfig of an effective configuration. Sessions with the same effective
+   * configuration (the resolver shares it), reaching the same local end and proxied or
+   * not alike, share one object, and so one set of defaults in the core.
+   */
+  sessionConfig(effective: EffectiveConfig, conn: Pick<ConnectionInfo, 'localAddress' | 'localPort' | 'proxied'>): SessionConfig {
+    let byEnd = this.configs.get(effective);
+    if (byEnd === undefined) {
+      byEnd = new Map();
+      this.configs.set(effective, byEnd);
+    }
+    const key = `${conn.proxied === true ? 'p' : 'd'} ${conn.localPort} ${conn.localAddress}`;
+    let config = byEnd.get(key);
+    if (config === undefined) {
+      config = this.buildSessionConfig(effective, { localAddress: conn.localAddress, localPort: conn.localPort, proxied: conn.proxied === true });
+      byEnd.set(key, config);
+    }
+    return config;
+  }
+
+  private readonly configs = new WeakMap<EffectiveConfig, Map<string, SessionConfig>>();
+
+  private buildSessionConfig(effective: EffectiveConfig, conn: LocalEnd): SessionConfig {
     const s = effective.settings;
     const config = this.generation.config;
-    const masquerade = this.generation.masquerade.resolverFor(s.masqueradeAddress, s.tlsMasqueradeAddress, conn.proxied === true);
+    const masquerade = this.generation.masquerade.resolverFor(s.masqueradeAddress, s.tlsMasqueradeAddress, conn.proxied);
+    // The client's address only chose its class (the one place the resolver reads it).
+    const client = { localAddress: conn.localAddress, localPort: conn.localPort, remoteAddress: '', className: effective.className ?? null };
     const foreign = s.allowForeignAddress;
     const anonymousUsers = new Set<string>(['anonymous', 'ftp']);
     for (const anon of effective.anonymousSections) {
@@ -295,9 +325,7 @@ export class SessionPlanner {
       anonymousUsers: [...anonymousUsers],
       onLogin: (user) => {
         const after = resolveSessionConfig(config, {
-          localAddress: conn.localAddress,
-          localPort: conn.localPort,
-          remoteAddress: conn.remoteAddress,
+          ...client,
           serverId: effective.server.id,
           authenticated: true,
           user: user.name,
@@ -306,12 +334,7 @@ export class SessionPlanner {
         return after.ok ? this.sessionConfig(after.value, conn) : out;
       },
       onHost: (name) => {
-        const r = resolveSessionConfig(config, {
-          localAddress: conn.localAddress,
-          localPort: conn.localPort,
-          remoteAddress: conn.remoteAddress,
-          host: name,
-        });
+        const r = resolveSessionConfig(config, { ...client, host: name });
         return r.ok ? this.sessionConfig(r.value, conn) : undefined;
       },
     };

@@ -159,18 +159,21 @@ describe('ftpkit probe against ftpkit serve', () => {
   });
 });
 
+/** Clients from 203.0.113.0/24 are advertised 198.51.100.1. */
+const INTERNET_CLASS = `<Class internet>
+  From 203.0.113.0/24
+</Class>
+<IfClass internet>
+  MasqueradeAddress 198.51.100.1
+</IfClass>`;
+
 describe('ProxyProtocolEngine (behind a load balancer)', () => {
   it('takes the client from the PROXY header (classes, logs); a connection without one is dropped', async () => {
     const dir = tempDir();
     const port = await freePort();
     const conf = loopbackConf(dir, port, `ProxyProtocolEngine on
 ProxyProtocolTimeout 1
-<Class internet>
-  From 203.0.113.0/24
-</Class>
-<IfClass internet>
-  MasqueradeAddress 198.51.100.1
-</IfClass>`);
+${INTERNET_CLASS}`);
     const s = await serve(['--config', conf]);
     const a = await RawFtp.connect(port);
     a.socket.write(`PROXY TCP4 203.0.113.50 127.0.0.1 40000 ${port}\r\nUSER anonymous\r\n`);
@@ -184,6 +187,29 @@ ProxyProtocolTimeout 1
     const b = await RawFtp.connect(port);
     await expect(b.read(3000)).rejects.toThrow('closed');
     expect((await s.waitFor(/PROXY header/)).msg).toBe('no complete PROXY header from 127.0.0.1 within 1000 ms');
+    await s.stop();
+  });
+});
+
+describe('sessions that share a configuration stay apart', () => {
+  it('clients of two classes, logged in side by side, each keep their own', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const conf = loopbackConf(dir, port, `ProxyProtocolEngine on
+${INTERNET_CLASS}`);
+    const s = await serve(['--config', conf]);
+    const open = async (client: string): Promise<RawFtp> => {
+      const c = await RawFtp.connect(port);
+      c.socket.write(`PROXY TCP4 ${client} 127.0.0.1 40000 ${port}\r\n`);
+      expect((await c.read()).code).toBe(220);
+      expect((await c.login('anonymous', 'x@y')).code).toBe(230);
+      return c;
+    };
+    const sessions = [await open('203.0.113.7'), await open('192.0.2.7'), await open('203.0.113.8'), await open('192.0.2.8')];
+    const hosts = [];
+    for (const c of [...sessions, ...sessions]) hosts.push((await c.pasv()).host);
+    expect(hosts).toEqual(['198.51.100.1', '127.0.0.1', '198.51.100.1', '127.0.0.1', '198.51.100.1', '127.0.0.1', '198.51.100.1', '127.0.0.1']);
+    for (const c of sessions) c.close();
     await s.stop();
   });
 });

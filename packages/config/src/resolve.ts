@@ -154,6 +154,11 @@ export interface SessionContext extends LocalEndpoint {
   readonly user?: string | undefined;
   /** The user's primary group, then supplementary groups. */
   readonly groups?: readonly string[] | undefined;
+  /**
+   * The client's class when it is already known (`null`: in no class), e.g. from the
+   * configuration resolved at connect; `remoteAddress` is then not matched again.
+   */
+  readonly className?: string | null | undefined;
 }
 
 /** The effective configuration of one session: what the server maps onto the session. */
@@ -249,19 +254,49 @@ export function resolveSessionConfig(config: FtpkitConfig, ctx: SessionContext):
     server = r.value;
   }
 
-  const origin: Record<string, string> = {};
-  for (const key of Object.keys(DEFAULT_SETTINGS)) origin[key] = 'default';
-  let base = overlay(DEFAULT_SETTINGS, config.global.settings, '<Global>', origin);
-  base = overlay(base, server.settings, server.label, origin);
-
   const classes = classRegistry(config);
   const reverseDns = config.daemon.useReverseDns ? ctx.reverseDns : undefined;
-  const className = classes.matchClass({ address: ctx.remoteAddress, reverseDns });
+  const className =
+    ctx.className !== undefined ? (ctx.className ?? undefined) : classes.matchClass({ address: ctx.remoteAddress, reverseDns });
   const authenticated = ctx.authenticated === true;
   const anonymous = authenticated && ctx.user !== undefined ? findAnonymous(config, server, ctx.user) : undefined;
   const user =
     ctx.user === undefined ? undefined : anonymous?.user ?? realUser([...server.userAliases, ...config.global.userAliases], ctx.user);
   const groups = ctx.groups ?? (anonymous?.group !== undefined ? [anonymous.group] : []);
+
+  // Everything below depends on these alone: sessions that agree on them share one answer.
+  const key = JSON.stringify([server.id, className ?? null, authenticated, ctx.user ?? null, user ?? null, groups]);
+  let memo = resolved.get(config);
+  if (memo === undefined) {
+    memo = new Map();
+    resolved.set(config, memo);
+  }
+  const hit = memo.get(key);
+  if (hit !== undefined) return { ok: true, value: hit };
+  const effective = resolveEffective(config, server, classes, { className, authenticated, user, groups, anonymous });
+  if (memo.size >= RESOLVED_MAX) memo.clear();
+  memo.set(key, effective);
+  return { ok: true, value: effective };
+}
+
+/** Answers of {@link resolveSessionConfig}, per configuration object (bounded). */
+const resolved = new WeakMap<FtpkitConfig, Map<string, EffectiveConfig>>();
+const RESOLVED_MAX = 4096;
+
+interface Resolution {
+  readonly className: string | undefined;
+  readonly authenticated: boolean;
+  readonly user: string | undefined;
+  readonly groups: readonly string[];
+  readonly anonymous: AnonymousConfig | undefined;
+}
+
+function resolveEffective(config: FtpkitConfig, server: ServerConfig, classes: ClassRegistry, who: Resolution): EffectiveConfig {
+  const { className, authenticated, user, groups, anonymous } = who;
+  const origin: Record<string, string> = {};
+  for (const key of Object.keys(DEFAULT_SETTINGS)) origin[key] = 'default';
+  let base = overlay(DEFAULT_SETTINGS, config.global.settings, '<Global>', origin);
+  base = overlay(base, server.settings, server.label, origin);
 
   const layers: Layer<SettingsLayer>[] = [...config.global.layers, ...server.layers];
   const merged = mergeLayers<Settings>(base, layers as Layer<Partial<Settings>>[], { className, authenticated, user, groups }, { accumulate: ACCUMULATING_KEYS });
@@ -300,7 +335,7 @@ export function resolveSessionConfig(config: FtpkitConfig, ctx: SessionContext):
     daemon: config.daemon,
     anonymousSections: [...server.anonymous, ...config.global.anonymous],
   };
-  return { ok: true, value: effective };
+  return effective;
 }
 
 /**

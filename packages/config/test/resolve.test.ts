@@ -56,6 +56,47 @@ UserAlias bobby bob
   });
 });
 
+describe('shared answers', () => {
+  const c = parseOk(`
+<Class lan>
+  From 10.1.0.0/16
+</Class>
+<IfClass lan>
+  TimeoutIdle 30
+</IfClass>
+<IfUser alice>
+  TimeoutIdle 40
+</IfUser>
+<IfGroup ops>
+  TimeoutIdle 50
+</IfGroup>`);
+  it('clients of one class (and one user and groups) get the same object; any difference gets another', () => {
+    const a = session(c, { remoteAddress: '10.1.2.3' });
+    expect(session(c, { remoteAddress: '10.1.9.9' })).toBe(a);
+    expect(a.settings.timeoutIdle).toBe(30);
+    const outside = session(c, { remoteAddress: '192.0.2.1' });
+    expect(outside).not.toBe(a);
+    expect(outside.className).toBeUndefined();
+    expect(outside.settings.timeoutIdle).not.toBe(30);
+    const alice = session(c, { remoteAddress: '192.0.2.1', authenticated: true, user: 'alice', groups: [] });
+    expect(alice.settings.timeoutIdle).toBe(40);
+    expect(session(c, { remoteAddress: '192.0.2.7', authenticated: true, user: 'alice', groups: [] })).toBe(alice);
+    const ops = session(c, { remoteAddress: '192.0.2.1', authenticated: true, user: 'bob', groups: ['ops'] });
+    expect(ops.settings.timeoutIdle).toBe(50);
+    expect(session(c, { remoteAddress: '192.0.2.1', authenticated: true, user: 'bob', groups: ['users'] }).settings.timeoutIdle).not.toBe(50);
+  });
+  it('a class known in advance replaces matching the address (null: in no class)', () => {
+    expect(session(c, { remoteAddress: '', className: 'lan' })).toBe(session(c, { remoteAddress: '10.1.0.1' }));
+    expect(session(c, { remoteAddress: '10.1.0.1', className: null }).className).toBeUndefined();
+    expect(session(c, { remoteAddress: '10.1.0.1', className: null }).settings.timeoutIdle).not.toBe(30);
+  });
+  it('another configuration object answers for itself', () => {
+    const d = parseOk('<Class lan>\nFrom 10.1.0.0/16\n</Class>\n<IfClass lan>\nTimeoutIdle 31\n</IfClass>');
+    expect(session(d, { remoteAddress: '10.1.2.3' }).settings.timeoutIdle).toBe(31);
+    expect(session(c, { remoteAddress: '10.1.2.3' }).settings.timeoutIdle).toBe(30);
+  });
+});
+
 describe('<Limit LOGIN> inside conditional and anonymous sections', () => {
   it('an <IfClass> <Limit LOGIN> DenyAll refuses the connection of that class', () => {
     const c = parseOk('<Class bad>\nFrom 198.51.100.0/24\n</Class>\n<IfClass bad>\n<Limit LOGIN>\nDenyAll\n</Limit>\n</IfClass>');
