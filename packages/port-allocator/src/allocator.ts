@@ -6,14 +6,25 @@
  * Every port of the ranges has a slot number 0..size-1 and one state (PORT_STATES):
  *
  *     free --lease--> leased --release--> cooling --(cooldownMs elapsed)--> free
- *                        |
- *                        +----markBusy--> busy --(busyRetryMs elapsed)--> free
+ *                      ^ |                    |
+ *                      | +----markBusy--> busy --(busyRetryMs elapsed)--> free
+ *                      +--lease by the peer that released it, when none is free
  *
  * - free ports sit in a dense array with a position index, so picking one uniformly at
  *   random and removing it is a swap with the last element: O(1) for any range size.
- * - cooling and busy ports sit in two FIFO queues. Each queue has one constant delay,
- *   so FIFO order is expiry order and the queues drain lazily, at the head, whenever a
- *   call brings a `now`. Nothing runs between calls; there are no timers.
+ * - cooling and busy ports sit in two FIFO lists. Each has one constant delay, so FIFO
+ *   order is expiry order and they drain lazily, at the head, whenever a call brings a
+ *   `now`. Nothing runs between calls; there are no timers.
+ * - Cooling reuse (`coolingReuse: 'peer'`, the default). The cooldown keeps a released
+ *   port from a *different* client while TIME_WAIT and NAT conntrack entries of its last
+ *   connection may still be around. The client that released it is not at risk from its
+ *   own past connections (ProFTPD and pure-ftpd hand a client its just-closed port back all
+ *   the time), so when no port is free, a lease with a `peer` key takes the cooling port
+ *   that peer released longest ago instead of failing. Each peer's cooling ports form a
+ *   linked FIFO (queue.ts), so finding it, and dropping a port from its peer's list when
+ *   it expires, are O(1); the port's entry in the cooling queue is skipped when it comes
+ *   up. Free ports still come first: the random choice stays the rule, reuse is the
+ *   alternative to exhaustion.
  * - A lease is keyed by an owner (a session, a client address); `maxPerOwner` caps the
  *   leases one owner holds at once.
  * - Share mode (`share: true`): a leased port may be leased again to a different peer
@@ -29,7 +40,8 @@
  * `markBusy` when the OS refuses a port.
  */
 import { AllocatorError } from './errors.js';
-import { SlotQueue } from './queue.js';
+import { SlotLists, SlotQueue } from './queue.js';
+import type { SlotList } from './queue.js';
 import { checkRange, countPorts, parsePortRanges, partitionRanges } from './ranges.js';
 import type { PortRange } from './ranges.js';
 
@@ -63,7 +75,18 @@ export interface AllocatorOptions {
   expose?: PortMapping | readonly PortMapping[];
   /** Share mode: one port may be leased at once to several different peers. */
   share?: boolean;
+  /**
+   * `'peer'` (default): when no port is free, a lease with a `peer` key takes the cooling
+   * port this peer released longest ago, before its cooldown ends (see the theory of
+   * operation). `'none'`: cooling ports wait out `cooldownMs` whoever asks. Not used in
+   * share mode, where a peer's ports are told apart by its address, so the peer itself
+   * must wait.
+   */
+  coolingReuse?: CoolingReuse;
 }
+
+/** Who may lease a cooling port before its cooldown ends: its last peer, or nobody. */
+export type CoolingReuse = 'peer' | 'none';
 
 /** A leased port. `port` is the one to bind, `exposedPort` the one to advertise. */
 export interface Lease {
@@ -117,6 +140,8 @@ export interface AllocatorStats {
   fallbacks: number;
   /** Times an owner's quota refused a lease. */
   quotaRefusals: number;
+  /** Times a cooling port was leased again by the peer that released it (`coolingReuse`). */
+  coolingReuses: number;
   /** Active leases, kernel fallback leases included (share mode: can exceed `inUse`). */
   leases: number;
   /** Active kernel fallback leases. */
@@ -131,7 +156,7 @@ export type PortState = 'free' | 'leased' | 'cooling' | 'busy';
 export const PORT_STATES: Readonly<Record<PortState, readonly PortState[]>> = {
   free: ['leased'],
   leased: ['cooling', 'busy', 'free'], // 'free' directly when the delay (cooldownMs, busyRetryMs) is 0
-  cooling: ['free'],
+  cooling: ['free', 'leased'], // 'leased': taken back by the peer that released it (coolingReuse)
   busy: ['free'],
 };
 
@@ -173,6 +198,20 @@ interface Segment {
   max: number;
   base: number;
   delta: number;
+}
+
+/** One peer's cooling ports, oldest first (non-share mode, `coolingReuse: 'peer'`). */
+interface PeerCooling extends SlotList {
+  readonly peer: string;
+}
+
+/** Per-peer cooling FIFOs: the lists, their links, and each cooling slot's list. */
+interface PeerReuse {
+  readonly byPeer: Map<string, PeerCooling>;
+  readonly links: SlotLists;
+  readonly ofSlot: (PeerCooling | undefined)[];
+  /** Per slot: entries of the cooling queue left behind by a reuse, skipped as they come up. */
+  readonly stale: Uint32Array;
 }
 
 interface PeerState {
@@ -277,6 +316,7 @@ export class PortAllocator {
   readonly maxPerOwner: number;
   readonly exhaustion: ExhaustionPolicy;
   readonly share: boolean;
+  readonly coolingReuse: CoolingReuse;
 
   readonly #options: AllocatorOptions;
   readonly #random: () => number;
@@ -285,7 +325,11 @@ export class PortAllocator {
   readonly #free: Uint16Array;
   readonly #freePos: Uint16Array;
   #freeLength: number;
+  /** Cooling slots in release order (= expiry order), and stale entries (see #takeCooling). */
   readonly #cooling: SlotQueue;
+  #coolingCount = 0;
+  /** Present when cooling ports may go back to their peer (non-share mode). */
+  readonly #reuse: PeerReuse | undefined;
   readonly #busy: SlotQueue;
   /** Non-share mode: the lease holding each slot. (A Map with one set and one delete per
    *  lease costs a table reallocation each time in V8; slots are already unique.) */
@@ -303,6 +347,7 @@ export class PortAllocator {
   #exhaustions = 0;
   #fallbacks = 0;
   #quotaRefusals = 0;
+  #coolingReuses = 0;
   #fallbackLeases = 0;
 
   /** @throws AllocatorError `ERR_ALLOCATOR_RANGE_INVALID`, `ERR_ALLOCATOR_OPTION_INVALID`, `ERR_ALLOCATOR_EXPOSE_INVALID` */
@@ -319,6 +364,9 @@ export class PortAllocator {
     if (policy !== 'refuse' && policy !== 'kernel') throw optionError(`exhaustion must be 'refuse' or 'kernel', got ${String(policy)}`);
     this.exhaustion = policy;
     this.share = options.share === true;
+    const reuse = options.coolingReuse ?? 'peer';
+    if (reuse !== 'peer' && reuse !== 'none') throw optionError(`coolingReuse must be 'peer' or 'none', got ${String(reuse)}`);
+    this.coolingReuse = reuse;
     this.#options = options;
     this.#random = options.random;
     this.#segments = buildSegments(this.ranges, options.expose);
@@ -336,6 +384,9 @@ export class PortAllocator {
     this.#freeLength = n;
     this.#slotLease = this.share ? [] : new Array<Lease | undefined>(n).fill(undefined);
     this.#cooling = new SlotQueue(n);
+    this.#reuse = reuse === 'peer' && !this.share
+      ? { byPeer: new Map(), links: new SlotLists(n), ofSlot: new Array<PeerCooling | undefined>(n).fill(undefined), stale: new Uint32Array(n) }
+      : undefined;
     this.#busy = new SlotQueue(n);
     this.#shared = this.share
       ? { holders: new Uint32Array(n), used: new Uint16Array(n), usedPos: new Uint16Array(n), usedLength: 0,
@@ -345,7 +396,8 @@ export class PortAllocator {
 
   /**
    * Leases a port for `owner`. Uniform random among the free ports (share mode: among
-   * free ports first, then among ports shared with other peers).
+   * free ports first, then among ports shared with other peers). With none free and
+   * `coolingReuse: 'peer'`, the cooling port `peer` released longest ago.
    *
    * @throws AllocatorError `ERR_ALLOCATOR_PEER_REQUIRED` in share mode without `peer`,
    *   `ERR_ALLOCATOR_NOW_INVALID` when `now` is not a number.
@@ -361,6 +413,7 @@ export class PortAllocator {
       slot = this.#takeShared(this.#shared, peer);
     } else {
       slot = this.#takeFree();
+      if (slot < 0 && peer !== undefined && this.#reuse !== undefined) slot = this.#takeCooling(this.#reuse, peer);
     }
     if (slot < 0) return this.#exhausted(owner, now, peer, held);
     const port = this.#portOf(slot);
@@ -398,7 +451,7 @@ export class PortAllocator {
   /** Current counts. Drains expired cooldowns first. */
   stats(now: number): AllocatorStats {
     this.#drain(now);
-    const cooling = this.#cooling.length;
+    const cooling = this.#coolingCount;
     const busy = this.#busy.length;
     const free = this.#freeLength;
     return {
@@ -410,6 +463,7 @@ export class PortAllocator {
       exhaustions: this.#exhaustions,
       fallbacks: this.#fallbacks,
       quotaRefusals: this.#quotaRefusals,
+      coolingReuses: this.#coolingReuses,
       leases: this.#leaseCount,
       fallbackLeases: this.#fallbackLeases,
       owners: this.#owners.size - this.#idleOwners,
@@ -564,8 +618,12 @@ export class PortAllocator {
       const delay = busy ? this.busyRetryMs : cooldownMs;
       if (delay > 0) {
         freeAt = now + delay;
-        this.#state[slot] = busy ? BUSY : COOLING;
-        (busy ? this.#busy : this.#cooling).push(slot, freeAt);
+        if (busy) {
+          this.#state[slot] = BUSY;
+          this.#busy.push(slot, freeAt);
+        } else {
+          this.#cool(slot, freeAt, active.peer);
+        }
       } else {
         this.#addFree(slot);
       }
@@ -615,7 +673,20 @@ export class PortAllocator {
   #drain(now: number): void {
     this.#checkNow(now);
     const cooling = this.#cooling;
-    while (cooling.headDue <= now) this.#addFree(cooling.shift());
+    const reuse = this.#reuse;
+    while (cooling.headDue <= now) {
+      const slot = cooling.shift();
+      if (reuse !== undefined) {
+        const stale = reuse.stale[slot] as number;
+        if (stale > 0) {
+          reuse.stale[slot] = stale - 1;
+          continue;
+        }
+        this.#unlinkPeer(reuse, slot);
+      }
+      this.#coolingCount--;
+      this.#addFree(slot);
+    }
     const busy = this.#busy;
     while (busy.headDue <= now) this.#addFree(busy.shift());
     const sh = this.#shared;
@@ -644,6 +715,49 @@ export class PortAllocator {
       h = 0;
     }
     sh.coolHead = h;
+  }
+
+  /** `slot` starts cooling until `due`; with a peer key, in that peer's FIFO too. */
+  #cool(slot: number, due: number, peer: string | undefined): void {
+    this.#state[slot] = COOLING;
+    this.#cooling.push(slot, due);
+    this.#coolingCount++;
+    const reuse = this.#reuse;
+    if (reuse === undefined || peer === undefined) return;
+    let list = reuse.byPeer.get(peer);
+    if (list === undefined) {
+      list = { peer, head: -1, tail: -1, length: 0 };
+      reuse.byPeer.set(peer, list);
+    }
+    reuse.links.push(list, slot);
+    reuse.ofSlot[slot] = list;
+  }
+
+  /** Takes a cooling `slot` out of its peer's FIFO, if it is in one. */
+  #unlinkPeer(reuse: PeerReuse, slot: number): void {
+    const list = reuse.ofSlot[slot];
+    if (list === undefined) return;
+    reuse.ofSlot[slot] = undefined;
+    reuse.links.remove(list, slot);
+    if (list.length === 0) reuse.byPeer.delete(list.peer);
+  }
+
+  /**
+   * The cooling slot `peer` released longest ago, now leased; -1 when it has none. Its
+   * entry stays in the cooling queue (a FIFO cannot drop from the middle), marked stale:
+   * the entries of one slot come up in release order, and every one but the last is of
+   * a cooldown that ended in a reuse, so the drain skips as many as were counted.
+   */
+  #takeCooling(reuse: PeerReuse, peer: string): number {
+    const list = reuse.byPeer.get(peer);
+    if (list === undefined) return -1;
+    const slot = list.head;
+    this.#unlinkPeer(reuse, slot);
+    reuse.stale[slot] = (reuse.stale[slot] as number) + 1;
+    this.#coolingCount--;
+    this.#state[slot] = LEASED;
+    this.#coolingReuses++;
+    return slot;
   }
 
   #addFree(slot: number): void {

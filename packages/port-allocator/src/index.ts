@@ -31,6 +31,7 @@ export type {
   AllocatorEventType,
   AllocatorOptions,
   AllocatorStats,
+  CoolingReuse,
   ExhaustionPolicy,
   Lease,
   LeaseOptions,

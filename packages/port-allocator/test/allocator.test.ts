@@ -224,6 +224,7 @@ describe('PortAllocator', () => {
     expect(codeOf(() => new PortAllocator({ ...base, busyRetryMs: Infinity }))).toBe('ERR_ALLOCATOR_OPTION_INVALID');
     expect(codeOf(() => new PortAllocator({ ...base, maxPerOwner: 0 }))).toBe('ERR_ALLOCATOR_OPTION_INVALID');
     expect(codeOf(() => new PortAllocator({ ...base, exhaustion: 'retry' as never }))).toBe('ERR_ALLOCATOR_OPTION_INVALID');
+    expect(codeOf(() => new PortAllocator({ ...base, coolingReuse: 'any' as never }))).toBe('ERR_ALLOCATOR_OPTION_INVALID');
     expect(codeOf(() => new PortAllocator(null as never))).toBe('ERR_ALLOCATOR_OPTION_INVALID');
     expect(codeOf(() => new PortAllocator({ ...base, ranges: '0-5' }))).toBe('ERR_ALLOCATOR_RANGE_INVALID');
     expect(codeOf(() => make().lease('s', Number.NaN))).toBe('ERR_ALLOCATOR_NOW_INVALID');
@@ -315,6 +316,154 @@ describe('PortAllocator', () => {
       expect(p.exhaustion).toBe('kernel');
     }
     expect(codeOf(() => a.partition(101))).toBe('ERR_ALLOCATOR_PARTITION_INVALID');
+  });
+});
+
+describe('PortAllocator cooling reuse (a peer takes back its own cooling ports)', () => {
+  /** Leases every port for `peer` and releases them all at `t`, in lease order. */
+  function coolAll(a: PortAllocator, peer: string | undefined, t: number): number[] {
+    const leases = Array.from({ length: a.size }, () => take(a, 's', t, peer));
+    for (const l of leases) a.release(l, t);
+    return leases.map((l) => l.port);
+  }
+
+  it("is on by default ('peer'), off with 'none', and never in share mode", () => {
+    expect(make().coolingReuse).toBe('peer');
+    expect(make({ coolingReuse: 'none' }).coolingReuse).toBe('none');
+    const shared = make({ share: true });
+    coolAll(shared, 'p', 0);
+    // share mode: the peer itself waits (its connections are told apart by address)
+    expect(shared.lease('s', 1, { peer: 'p' })).toMatchObject({ ok: false, reason: 'exhausted' });
+    const none = make({ coolingReuse: 'none' });
+    coolAll(none, 'p', 0);
+    expect(none.lease('s', 1, { peer: 'p' })).toMatchObject({ ok: false, reason: 'exhausted' });
+    expect(none.stats(1)).toMatchObject({ cooling: 10, coolingReuses: 0, exhaustions: 1 });
+  });
+
+  it('when no port is free, gives the peer its oldest cooling port, in release order', () => {
+    const a = make({ cooldownMs: 1000 });
+    const order = coolAll(a, '192.0.2.1', 0);
+    const again = Array.from({ length: 10 }, (_, i) => take(a, 's', 100 + i, '192.0.2.1').port);
+    expect(again).toEqual(order);
+    expect(a.stats(200)).toMatchObject({ inUse: 10, cooling: 0, free: 0, coolingReuses: 10, exhaustions: 0, leases: 10 });
+    expect(a.lease('s', 200, { peer: '192.0.2.1' })).toMatchObject({ ok: false, reason: 'exhausted' });
+  });
+
+  it('never gives a cooling port to another peer, or to a lease without a peer key', () => {
+    const a = make({ cooldownMs: 1000 });
+    coolAll(a, '192.0.2.1', 0);
+    expect(a.lease('s', 999, { peer: '192.0.2.2' })).toMatchObject({ ok: false, reason: 'exhausted' });
+    expect(a.lease('s', 999)).toMatchObject({ ok: false, reason: 'exhausted' });
+    const b = make({ cooldownMs: 1000 });
+    coolAll(b, undefined, 0); // released without a peer: nobody's to take back
+    expect(b.lease('s', 1, { peer: '192.0.2.1' })).toMatchObject({ ok: false, reason: 'exhausted' });
+    expect(b.stats(1)).toMatchObject({ cooling: 10, coolingReuses: 0 });
+  });
+
+  it('prefers free ports: a cooling port is reused only once none is free', () => {
+    const a = make({ cooldownMs: 1000 });
+    const first = take(a, 's', 0, 'p');
+    a.release(first, 0);
+    const next = Array.from({ length: 9 }, () => take(a, 's', 1, 'p').port);
+    expect(next).not.toContain(first.port);
+    expect(a.stats(1).coolingReuses).toBe(0);
+    expect(take(a, 's', 1, 'p').port).toBe(first.port);
+    expect(a.stats(1)).toMatchObject({ coolingReuses: 1, cooling: 0, inUse: 10 });
+  });
+
+  it('a reused port cools again from its new release; expiry drops it from its peer FIFO', () => {
+    const a = make({ ranges: '5000-5001', cooldownMs: 1000 });
+    const [p1, p2] = coolAll(a, 'p', 0) as [number, number];
+    const l = take(a, 's', 500, 'p');
+    expect(l.port).toBe(p1);
+    expect(a.portState(p1, 500)).toBe('leased');
+    a.release(l, 600);
+    expect(a.portState(p2, 1000)).toBe('free'); // released at 0
+    expect(a.portState(p1, 1000)).toBe('cooling'); // released again at 600
+    expect(a.portState(p1, 1600)).toBe('free');
+    // both expired: nothing cooling is left for the peer, free ports are random again
+    expect(a.stats(1600)).toMatchObject({ free: 2, cooling: 0, inUse: 0, coolingReuses: 1 });
+    const x = take(a, 's', 1600, 'p');
+    const y = take(a, 's', 1600, 'p');
+    expect(new Set([x.port, y.port])).toEqual(new Set([p1, p2]));
+    expect(a.stats(1600).coolingReuses).toBe(1);
+  });
+
+  it('one port taken back thousands of times within one cooldown (a client in a PASV+connect loop)', () => {
+    const a = make({ ranges: '5000', cooldownMs: 2000 });
+    let l = take(a, 's', 0, 'p');
+    for (let t = 0; t < 5000; t++) {
+      a.release(l, t / 10);
+      l = take(a, 's', t / 10, 'p');
+      expect(l.port).toBe(5000);
+    }
+    expect(a.stats(500)).toMatchObject({ inUse: 1, cooling: 0, free: 0, coolingReuses: 5000, leases: 1 });
+    a.release(l, 500);
+    expect(a.stats(2499)).toMatchObject({ inUse: 0, cooling: 1, free: 0 }); // old entries did not free it early
+    expect(a.lease('s', 2499, { peer: 'q' })).toMatchObject({ ok: false, reason: 'exhausted' });
+    expect(a.stats(2500)).toMatchObject({ inUse: 0, cooling: 0, free: 1 });
+    expect(take(a, 's', 2500, 'q').port).toBe(5000);
+  });
+
+  it('keeps separate FIFOs per peer', () => {
+    const a = make({ ranges: '5000-5003', cooldownMs: 1000 });
+    const la = [take(a, 's', 0, 'a'), take(a, 's', 0, 'a')];
+    const lb = [take(a, 's', 0, 'b'), take(a, 's', 0, 'b')];
+    a.release(lb[1] as Lease, 1);
+    a.release(la[0] as Lease, 2);
+    a.release(lb[0] as Lease, 3);
+    a.release(la[1] as Lease, 4);
+    expect(take(a, 's', 5, 'b').port).toBe(lb[1]?.port);
+    expect(take(a, 's', 5, 'a').port).toBe(la[0]?.port);
+    expect(take(a, 's', 5, 'a').port).toBe(la[1]?.port);
+    expect(take(a, 's', 5, 'b').port).toBe(lb[0]?.port);
+    expect(a.stats(5)).toMatchObject({ inUse: 4, cooling: 0, coolingReuses: 4 });
+  });
+
+  it('release twice, markBusy and release without cooldown leave no stale FIFO entry', () => {
+    const a = make({ ranges: '5000-5002', cooldownMs: 1000, busyRetryMs: 5000 });
+    const [l1, l2, l3] = [take(a, 's', 0, 'p'), take(a, 's', 0, 'p'), take(a, 's', 0, 'p')] as [Lease, Lease, Lease];
+    a.release(l1, 0);
+    a.release(l1, 10); // ignored: no second FIFO entry, no later expiry
+    const r1 = take(a, 's', 20, 'p');
+    expect(r1.port).toBe(l1.port);
+    a.markBusy(r1, 30); // a reused port the OS refuses goes aside like any other
+    expect(a.portState(l1.port, 30)).toBe('busy');
+    a.release(l2, 40, { cooldown: false });
+    expect(a.portState(l2.port, 40)).toBe('free');
+    expect(take(a, 's', 40, 'p').port).toBe(l2.port);
+    expect(a.lease('s', 40, { peer: 'p' })).toMatchObject({ ok: false, reason: 'exhausted' }); // nothing cooling
+    a.release(l3, 50);
+    expect(a.stats(50)).toMatchObject({ inUse: 1, cooling: 1, busy: 1, free: 0, leases: 1, coolingReuses: 1 });
+    expect(a.stats(1049).cooling).toBe(1);
+    expect(a.stats(1050)).toMatchObject({ cooling: 0, free: 1 });
+  });
+
+  it('quotas still apply to reused ports; the kernel fallback waits until the peer has none', () => {
+    const a = make({ ranges: '5000-5001', cooldownMs: 1000, maxPerOwner: 1, exhaustion: 'kernel' });
+    const l1 = take(a, 'o1', 0, 'p');
+    const l2 = take(a, 'o2', 0, 'p');
+    a.release(l1, 0);
+    a.release(l2, 0);
+    const r = take(a, 'o1', 1, 'p');
+    expect(r.port).toBe(l1.port);
+    expect(a.lease('o1', 1, { peer: 'p' })).toMatchObject({ ok: false, reason: 'quota' });
+    expect(take(a, 'o2', 1, 'p').port).toBe(l2.port);
+    const f = a.lease('o3', 1, { peer: 'p' });
+    expect(f).toMatchObject({ ok: false, reason: 'exhausted', policy: 'kernel', fallback: { port: 0 } });
+    expect(a.stats(1)).toMatchObject({ coolingReuses: 2, fallbacks: 1, leases: 3, inUse: 2 });
+  });
+
+  it('partitions keep the option and reuse only their own ports', () => {
+    const parts = make({ ranges: '100-103', cooldownMs: 1000 }).partition(2) as [PortAllocator, PortAllocator];
+    expect(parts.map((p) => p.coolingReuse)).toEqual(['peer', 'peer']);
+    expect(make({ coolingReuse: 'none' }).partition(2).map((p) => p.coolingReuse)).toEqual(['none', 'none']);
+    const [x, y] = parts;
+    const xs = coolAll(x, 'p', 0);
+    expect(y.stats(1).free).toBe(2);
+    const again = [take(x, 's', 1, 'p').port, take(x, 's', 1, 'p').port];
+    expect(again).toEqual(xs);
+    expect(y.stats(1)).toMatchObject({ free: 2, coolingReuses: 0 });
   });
 });
 
