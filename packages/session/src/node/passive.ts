@@ -235,8 +235,11 @@ export async function listenPassive(
     };
     socket = new PassiveSocket(server, { port: r.port, exposedPort: r.port, fallback: false }, request, host, release);
   } else {
+    // The owner is the client's canonical address: also the peer key that lets the client
+    // take back its own cooling ports when none is free (the allocator's coolingReuse).
     const now = options.now;
-    const r = await listenTcp(request.ports, now === undefined ? { host, owner: request.owner, backlog } : { host, owner: request.owner, backlog, now });
+    const owner = request.owner;
+    const r = await listenTcp(request.ports, now === undefined ? { host, owner, peer: owner, backlog } : { host, owner, peer: owner, backlog, now });
     if (!r.ok) return { ok: false, reason: r.reason, message: r.message };
     socket = new PassiveSocket(r.server, r, request, host, r.close);
   }

@@ -21,6 +21,14 @@ async function allocator(count: number, cooldownMs = 2000): Promise<PortAllocato
   return new PortAllocator({ ranges: [await freeRange(count)], random: Math.random, cooldownMs });
 }
 
+/** Connects to `listener` and waits until the server holds the connection (the listener is now used). */
+async function touch(listener: PassiveListener): Promise<void> {
+  const client = await connect(listener.port);
+  cleanups.push(() => client.destroy());
+  const conn = await listener.accept();
+  conn?.destroy();
+}
+
 async function open(request: Partial<PassiveRequest> & Pick<PassiveRequest, 'ports'>): Promise<PassiveListener> {
   const r = await channels.listen({ owner: 'client', localAddress: HOST, ...request });
   if (!r.ok) throw new Error(r.message);
@@ -140,7 +148,58 @@ describe('passive listener reuse', () => {
   });
 });
 
+describe('cooling ports go back to their own client', () => {
+  it('with every port cooling, the same client gets its oldest cooling port back; another client is refused', async () => {
+    const ports = new PortAllocator({ ranges: [await freeRange(2)], random: Math.random, cooldownMs: 60_000 });
+    const a = await open({ ports });
+    await touch(a);
+    const b = await reopen(a, { ports });
+    expect(b.port).not.toBe(a.port); // a saw a connection: not reused, it cools
+    await touch(b);
+    b.close();
+    await tick();
+    expect(ports.stats(Date.now())).toMatchObject({ cooling: 2, free: 0 });
+    const stranger = await channels.listen({ owner: '192.0.2.7', localAddress: HOST, ports });
+    expect(stranger).toMatchObject({ ok: false, reason: 'exhausted' });
+    const c = await open({ ports });
+    expect(c.port).toBe(a.port);
+    expect(ports.stats(Date.now())).toMatchObject({ cooling: 1, inUse: 1, coolingReuses: 1 });
+    // the reused port is a real listener with the usual peer check
+    await touch(c);
+    const d = await reopen(c, { ports });
+    expect(d.port).toBe(b.port);
+  });
+});
+
 describe('through a session', () => {
+  it('PASV + connect in a loop over a 4-port range: every reply in the range, no kernel fallback, no listener after QUIT', async () => {
+    const ports = new PortAllocator({ ranges: [await freeRange(4)], random: Math.random, exhaustion: 'kernel' });
+    const inRange = (p: number): boolean => p >= ports.ranges[0]!.min && p <= ports.ranges[0]!.max;
+    const f = await startServer(tmp(), { passivePorts: ports });
+    cleanups.push(() => f.server.close());
+    const c = await RawClient.open(f.port);
+    cleanups.push(() => c.socket.destroy());
+    await c.login(USER, PASSWORD);
+    const seen: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      const p = await c.pasv();
+      seen.push(p.port);
+      const s = await p.data();
+      s.destroy();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(seen.filter((p) => !inRange(p))).toEqual([]);
+    const st = ports.stats(Date.now());
+    expect(st.fallbacks).toBe(0);
+    expect(st.coolingReuses).toBeGreaterThanOrEqual(12);
+    expect(await c.cmd('QUIT')).toMatch(/^221 /);
+    await c.closed();
+    await tick();
+    expect(ports.stats(Date.now()).inUse).toBe(0);
+    for (const p of new Set(seen)) expect(await refused(p)).toBe(true);
+  });
+
+
   it('PASV, PASV, EPSV advertise one port; a transfer still gets its own socket; QUIT leaves no listener', async () => {
     const ports = await allocator(16);
     const f = await startServer(tmp(), { passivePorts: ports });
