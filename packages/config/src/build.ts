@@ -5,7 +5,8 @@
  *
  * Theory of operation: a walk over the tree with a stack of scopes. A scope is the
  * main server, `<Global>`, a `<VirtualHost>`, an `<Anonymous>`, a conditional layer
- * (`<IfClass>`…, which keeps its parent's context), a `<Limit>` or a `<Class>`. Each
+ * (`<IfClass>`…, which keeps its parent's context), a `<Directory>` (its `<Limit>`
+ * sections apply to its path), a `<Limit>` or a `<Class>`. Each
  * directive is looked up once: setting, process, per-server, limit rule, class rule,
  * note, not implemented, or unknown (with a suggestion). Cross references (classes
  * named by `<IfClass>`, `AllowClass`, `AllowForeignAddress`; vhosts bound twice) are
@@ -26,6 +27,7 @@ import { suggest, type ConfigDiagnostic } from './diagnostics.js';
 import {
   DEFAULT_DAEMON,
   type AnonymousConfig,
+  type DirectorySection,
   type FtpkitConfig,
   type LimitSection,
   type DaemonSettings,
@@ -37,6 +39,7 @@ import {
 } from './model.js';
 import {
   CLASS_DIRECTIVES,
+  DIRECTORY_SETTINGS,
   LIMIT_DIRECTIVES,
   NOTE_DIRECTIVES,
   DAEMON_BY_NAME,
@@ -65,6 +68,7 @@ interface Scope {
   readonly settings: Record<string, unknown>;
   readonly seen: Map<string, SourceLocation>;
   readonly limits: LimitSection[];
+  readonly directories: DirectorySection[];
   readonly layers: Layer<SettingsLayer>[];
   readonly anonymous: AnonymousConfig[];
   readonly userAliases: UserAlias[];
@@ -102,6 +106,7 @@ const CONTEXT_WORDS: Readonly<Record<Context, string>> = {
   vhost: '<VirtualHost>',
   global: '<Global>',
   anon: '<Anonymous>',
+  dir: '<Directory>',
   limit: '<Limit>',
   class: '<Class>',
 };
@@ -135,6 +140,7 @@ function newScope(ctx: Context, label: string, extra: Partial<Pick<Scope, 'serve
     settings: {},
     seen: new Map(),
     limits: [],
+    directories: [],
     layers: [],
     anonymous: [],
     userAliases: [],
@@ -143,10 +149,11 @@ function newScope(ctx: Context, label: string, extra: Partial<Pick<Scope, 'serve
   };
 }
 
-/** Turns a scope's collected values into a settings layer (limits in check order: last-defined first). */
+/** Turns a scope's collected values into a settings layer (limits and directories in check order: last-defined first). */
 function toLayer(scope: Scope): SettingsLayer {
   const out: Record<string, unknown> = { ...scope.settings };
   if (scope.limits.length > 0) out['limits'] = [...scope.limits].reverse();
+  if (scope.directories.length > 0) out['directories'] = [...scope.directories].reverse();
   return out as SettingsLayer;
 }
 
@@ -196,6 +203,11 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
     const message = `${what} ${section ? 'are' : 'is'} not implemented by ftpkit${section ? '; the section is skipped' : ''}`;
     const fix = lenient ? 'remove it to silence this warning' : 'remove it, or load the configuration in lenient mode to ignore it';
     push(lenient ? 'warning' : 'error', 'ERR_CONFIG_NOT_IMPLEMENTED', n, message, fix, section ? `<${name}>` : name);
+  };
+  const notPerDirectory = (n: ConfigNode, name: string, scope: Scope): void => {
+    const message = `${name} inside <Directory> is not implemented by ftpkit: only <Limit> sections apply per directory${lenient ? `; ${name} is not applied to ${scope.label.replace(/ \(.*$/, '')}` : ''}`;
+    const fix = `move ${name} out of the <Directory> section (it then applies to the whole server or <Anonymous> section), or express the restriction with <Limit> (e.g. <Limit STOR> DenyAll)`;
+    push(lenient ? 'warning' : 'error', 'ERR_CONFIG_NOT_IMPLEMENTED', n, message, fix, name);
   };
   const unknown = (n: ConfigNode, name: string, section: boolean): void => {
     const candidates = section ? SECTIONS : knownDirectiveNames();
@@ -299,6 +311,7 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
     const lower = n.name.toLowerCase();
     const setting = SETTING_BY_NAME.get(lower);
     if (setting) {
+      if (scope.ctx === 'dir' && DIRECTORY_SETTINGS.includes(setting.name)) return notPerDirectory(n, setting.name, scope);
       if (!setting.contexts.includes(scope.ctx)) return contextError(n, setting.name, scope, setting.contexts);
       const value = fromCheck(n, setting.parse(n.args, setting.name));
       if (value === undefined) return;
@@ -485,6 +498,32 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
           label,
           source: loc(n),
         });
+        return;
+      }
+      case 'Directory': {
+        if (!['server', 'vhost', 'global', 'anon'].includes(scope.ctx)) {
+          return error('ERR_CONFIG_CONTEXT', n, `<Directory> is not allowed ${where(scope.ctx, scope.inLayer)}`, 'put <Directory> in the server config, <VirtualHost>, <Global> or <Anonymous> (not nested)');
+        }
+        if (n.args.length !== 1 || n.args[0] === '') return error('ERR_CONFIG_ARGS', n, `<Directory> takes one path, got ${n.args.length}`, 'write <Directory /srv/ftp/uploads> (inside <Anonymous>: <Directory uploads/*>)');
+        const path = n.args[0] as string;
+        const relative = !path.startsWith('/') && !path.startsWith('~');
+        if (relative && scope.ctx !== 'anon') {
+          return error('ERR_CONFIG_VALUE', n, `<Directory ${path}>: relative path not allowed in non-<Anonymous> sections`, `write an absolute path (<Directory /srv/ftp/${path}>), ~/${path} for the user's home, or move the section into <Anonymous>`);
+        }
+        // `<Directory *>` inside <Anonymous> is the section itself (ProFTPD `_reorder_dirs` moves its contents up).
+        if (scope.ctx === 'anon' && path === '*') return walk(n.children, scope);
+        const first = scope.seen.get(`<Directory ${path}>`);
+        if (first) {
+          return error('ERR_CONFIG_DUPLICATE', n, `<Directory> section already configured for '${path}' (first at ${at(first, n.file)})`, 'merge the two sections into one');
+        }
+        scope.seen.set(`<Directory ${path}>`, loc(n));
+        const ds = newScope('dir', label, { inLayer: scope.inLayer });
+        walk(n.children, ds);
+        for (const lim of ds.limits) {
+          if (!lim.commands.includes('LOGIN')) continue;
+          push('warning', 'ERR_CONFIG_CONTEXT', n, `${lim.label.replace(/ \(.*$/, '')} inside ${label.replace(/ \(.*$/, '')} has no effect: logins are checked at the server and <Anonymous> level`, 'move the <Limit LOGIN> section out of <Directory>', '<Limit>');
+        }
+        scope.directories.push({ path, limits: [...ds.limits].reverse(), label, source: loc(n) });
         return;
       }
       case 'Limit': {

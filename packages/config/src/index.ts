@@ -5,7 +5,8 @@
  * an injected reader, `<IfModule>`, `<IfDefine>`, `%{env:NAME}`), a directive schema
  * that produces a typed configuration with `file:line` diagnostics, the per-session
  * resolution (`resolveSessionConfig`: virtual host, `<Global>`, `<IfClass>`,
- * `<IfUser>`/`<IfGroup>`, `<Anonymous>`) and the `<Limit>` evaluator (`checkLimit`).
+ * `<IfUser>`/`<IfGroup>`, `<Anonymous>`) and the `<Limit>` evaluator (`checkLimit`,
+ * with `<Directory>` sections matched on the command's path).
  * File access lives in `@ftpkit/config/node`.
  *
  * @example
@@ -45,6 +46,7 @@ export {
   LIMIT_DIRECTIVES,
   NOTE_DIRECTIVES,
   DAEMON_DIRECTIVES,
+  DIRECTORY_SETTINGS,
   SECTIONS,
   SETTING_DIRECTIVES,
   knownDirectiveNames,
@@ -69,4 +71,14 @@ export {
 } from './resolve.js';
 export { type AuthFileResult, type AuthGroup, type AuthUser, groupsOf, parseAuthGroupFile, parseAuthUserFile } from './authfile.js';
 export { type AnonymousInput, type ConfigInput, type LayerInput, type LimitInput, type ScopeInput, type ServerInput, ConfigError, defineConfig } from './define.js';
+export {
+  type DirectoryNode,
+  type DirectoryPlace,
+  type DirectoryTree,
+  directoryPath,
+  directoryTree,
+  expandTilde,
+  matchDirectory,
+  normalizeDirectoryPath,
+} from './directory.js';
 export { type LimitContext, type LimitDecision, type LimitSubject, checkLimit, checkLimitSection, limitDeniedReply } from './limit.js';

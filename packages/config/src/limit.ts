@@ -13,17 +13,21 @@
  *   DenyClass, Deny.
  * - A command is checked under its own name, then its group (READ, WRITE, DIRS), then
  *   ALL (which does not cover EPRT, EPSV, PASV, PORT, PROT and OPTS). For each name the
- *   levels are walked from the `<Anonymous>` section up to the server; sections in
- *   check order (merged ones first, then the last-defined); the first allow, deny or
- *   implicit deny decides. Nothing decides: allowed.
+ *   levels are walked from the `<Directory>` section that matches the command's path,
+ *   through its parent `<Directory>` sections and the `<Anonymous>` section, up to the
+ *   server (`dir_check_limits`; directory.ts finds the sections); within a level,
+ *   sections in check order (merged ones first, then the last-defined); the first
+ *   allow, deny or implicit deny decides. Nothing decides: allowed.
  * - LOGIN at connect: denied only if some `<Limit LOGIN>` (server or any `<Anonymous>`)
  *   denies and none allows. LOGIN at PASS: every `<Limit LOGIN>` must not deny.
  * - ftpkit addition: anonymous sessions are read-only. A WRITE-group command is denied
- *   unless a `<Limit>` inside the `<Anonymous>` section allows it.
+ *   unless a `<Limit>` inside the `<Anonymous>` section (or one of its `<Directory>`
+ *   sections) allows it.
  */
 import { evalClassExpr, evalGroupExpr, evalUserExpr, matchNetAclList } from '@ftpkit/classes';
 import { ALL_EXCLUDED, commandGroup, normalizeVerb } from './commands.js';
-import type { LimitSection } from './model.js';
+import { directoryTree, matchDirectory, type DirectoryTree } from './directory.js';
+import type { DirectorySection, LimitSection } from './model.js';
 import type { EffectiveConfig } from './resolve.js';
 
 /** Who is asking, for a `<Limit>` check. User and groups default to the effective config's. */
@@ -34,6 +38,19 @@ export interface LimitContext {
   readonly groups?: readonly string[] | undefined;
   /** For LOGIN: at connect (OR semantics) or at PASS (AND semantics). Default: PASS once authenticated. */
   readonly phase?: 'connect' | 'pass' | undefined;
+  /**
+   * The absolute path the command acts on, for `<Directory>` sections: the file's for
+   * file commands (RETR, STOR, DELE, RNFR, SIZE…), the directory's for directory
+   * commands (CWD, MKD, RMD, LIST of a directory), the working directory otherwise.
+   * Without it only the `<Anonymous>` and server levels apply.
+   */
+  readonly path?: string | undefined;
+  /**
+   * The session's `<Directory>` sections with their paths resolved (`directoryTree`);
+   * needed for `~`, `~user` and `%u` paths. Default: built from `effective` (relative
+   * paths under the `<Anonymous>` root; `~` forms match nothing).
+   */
+  readonly directories?: DirectoryTree | undefined;
 }
 
 /** The answer of `checkLimit`: allowed or not, the deciding section and why. */
@@ -42,6 +59,8 @@ export interface LimitDecision {
   readonly reason: string;
   /** Label of the deciding `<Limit>` section, e.g. `<Limit EPSV PASV> (proftpd.conf:12)`. */
   readonly section?: string;
+  /** Label of the `<Directory>` section that matched the path, if any. */
+  readonly directory?: string;
 }
 
 type SectionAnswer = 'allow' | 'deny' | 'implicit-allow' | 'implicit-deny';
@@ -89,9 +108,22 @@ export function checkLimitSection(s: LimitSection, who: LimitSubject): { readonl
   return { answer: 'implicit-allow', rule: 'Order allow,deny' };
 }
 
-function decision(allowed: boolean, s: LimitSection, rule: string, name: string): LimitDecision {
+function decision(allowed: boolean, s: LimitSection, rule: string, name: string, dir?: DirectorySection): LimitDecision {
   const how = rule.startsWith('Order') ? `nothing matched under ${rule}` : `${rule} matched`;
-  return { allowed, reason: `${s.label} for ${name}: ${how}`, section: s.label };
+  const within = dir === undefined ? '' : ` (path in ${dir.label})`;
+  return { allowed, reason: `${s.label} for ${name}: ${how}${within}`, section: s.label, ...(dir === undefined ? {} : { directory: dir.label }) };
+}
+
+const defaultTrees = new WeakMap<EffectiveConfig, DirectoryTree>();
+
+/** The `<Directory>` tree of an effective configuration without per-user paths (cached). */
+function defaultTree(effective: EffectiveConfig): DirectoryTree {
+  let tree = defaultTrees.get(effective);
+  if (tree === undefined) {
+    tree = directoryTree(effective.settings.directories, { anonymousRoot: effective.anonymous?.dir, user: effective.user });
+    defaultTrees.set(effective, tree);
+  }
+  return tree;
 }
 
 /**
@@ -134,15 +166,19 @@ export function checkLimit(effective: EffectiveConfig, verb: string, ctx: LimitC
   const group = commandGroup(cmd);
   const names = [cmd, ...(group ? [group] : []), ...(ALL_EXCLUDED.has(cmd) ? [] : ['ALL'])];
   const anonymousWrite = effective.anonymous !== undefined && group === 'WRITE';
-  const levels = effective.anonymous ? [effective.anonymousLimits, effective.settings.limits] : [effective.settings.limits];
+  const dirs = ctx.path === undefined || effective.settings.directories.length === 0 ? [] : matchDirectory(ctx.directories ?? defaultTree(effective), ctx.path);
+  const levels = [...dirs.map((d) => d.limits), ...(effective.anonymous ? [effective.anonymousLimits] : []), effective.settings.limits];
+  // Levels inside the <Anonymous> section: its <Directory> sections and itself.
+  const anonymousLevels = effective.anonymous ? dirs.length + 1 : 0;
+  const matched = dirs[0];
   for (const name of names) {
     for (const [i, level] of levels.entries()) {
-      if (anonymousWrite && i > 0) continue;
+      if (anonymousWrite && i >= anonymousLevels) continue;
       for (const s of level) {
         if (!s.commands.includes(name)) continue;
         const r = checkLimitSection(s, who);
-        if (r.answer === 'allow') return decision(true, s, r.rule, name);
-        if (r.answer === 'deny' || r.answer === 'implicit-deny') return decision(false, s, r.rule, name);
+        if (r.answer === 'allow') return decision(true, s, r.rule, name, matched);
+        if (r.answer === 'deny' || r.answer === 'implicit-deny') return decision(false, s, r.rule, name, matched);
       }
     }
   }

@@ -104,9 +104,25 @@ export interface LimitSection {
 }
 
 /**
+ * One `<Directory path>` section (ProFTPD mod_core `add_directory`). `path` is kept as
+ * written: absolute (`/srv/ftp/pub`), `~`/`~user` forms (expanded per session) or,
+ * inside `<Anonymous>`, relative to the anonymous root (`uploads/*`). A trailing `/*`
+ * means the directory's contents only; otherwise the directory itself and everything
+ * below it. Globs (`*`, `?`, `[…]`) may appear anywhere; `*` also matches `/`.
+ */
+export interface DirectorySection {
+  readonly path: string;
+  /** Its `<Limit>` sections in check order (last-defined first). */
+  readonly limits: readonly LimitSection[];
+  /** `<Directory uploads/*> (proftpd.conf:62)`. */
+  readonly label: string;
+  readonly source?: SourceLocation;
+}
+
+/**
  * The settings a session sees. Every key is one directive; layers (`<IfClass>`,
- * `<IfUser>`…), `<Global>` and `<Anonymous>` override them key by key. `limits` and
- * `defaultRoot` accumulate instead (merged entries first).
+ * `<IfUser>`…), `<Global>` and `<Anonymous>` override them key by key. `limits`,
+ * `defaultRoot` and `directories` accumulate instead (merged entries first).
  */
 export interface Settings {
   readonly serverName: string;
@@ -170,6 +186,11 @@ export interface Settings {
   readonly defaultRoot: readonly DefaultRootRule[];
   /** In check order: the first section that decides wins. */
   readonly limits: readonly LimitSection[];
+  /**
+   * `<Directory>` sections, most recently merged or defined first; one per path (a
+   * merged `<IfUser>`/`<IfGroup>`/`<IfClass>` section replaces the server's of the same path).
+   */
+  readonly directories: readonly DirectorySection[];
 }
 
 /** A layer of settings: some keys only. */
@@ -296,6 +317,7 @@ export const DEFAULT_SETTINGS: Settings = {
   proxyProtocolOptions: [],
   defaultRoot: [],
   limits: [],
+  directories: [],
 };
 
 /** The daemon defaults. */
@@ -307,4 +329,4 @@ export const DEFAULT_DAEMON: DaemonSettings = {
 };
 
 /** Keys whose values accumulate across layers instead of being replaced. */
-export const ACCUMULATING_KEYS: readonly (keyof Settings)[] = ['limits', 'defaultRoot'];
+export const ACCUMULATING_KEYS: readonly (keyof Settings)[] = ['limits', 'defaultRoot', 'directories'];

@@ -12,7 +12,10 @@
  * 3. The session's class (first `<Class>` the client address satisfies, once, at
  *    connect) and the matching `<IfClass>` layers; after login `<IfAuthenticated>`,
  *    `<IfGroup>` and `<IfUser>` layers, merged by @ftpkit/classes `mergeLayers`.
- * 4. After an anonymous login, the `<Anonymous>` section's settings and limits.
+ * 4. After an anonymous login, the `<Anonymous>` section's settings and limits; its
+ *    `<Directory>` sections replace the server's.
+ * 5. `<Directory>` sections: one per path (a merged one replaces the server's, the
+ *    server's own replaces `<Global>`'s); matching paths is directory.ts's job.
  */
 import { ClassRegistry, addressText, globMatch, mergeLayers, normalizeAddress, evalGroupExpr, type Layer } from '@ftpkit/classes';
 import {
@@ -308,9 +311,18 @@ function resolveEffective(config: FtpkitConfig, server: ServerConfig, classes: C
   let settings = merged.value;
   let anonymousLimits: readonly LimitSection[] = [];
   if (anonymous) {
-    const { limits, ...rest } = anonymous.settings;
+    const { limits, directories, ...rest } = anonymous.settings;
     anonymousLimits = limits ?? [];
     settings = overlay(settings, rest, anonymous.label, origin);
+    // ProFTPD consults the server's <Directory> sections only for paths outside the
+    // anonymous root (`dir_match_path`), which an anonymous session cannot reach.
+    settings = { ...settings, directories: directories ?? [] };
+    origin['directories'] = anonymous.label;
+  }
+  // One section per path: a merged (or the server's own) section replaces the others (§4.3).
+  if (new Set(settings.directories.map((d) => d.path)).size !== settings.directories.length) {
+    const seen = new Set<string>();
+    settings = { ...settings, directories: settings.directories.filter((d) => !seen.has(d.path) && seen.add(d.path) !== undefined) };
   }
 
   let root: string | undefined;

@@ -7,7 +7,7 @@ import type { DaemonSettings, Settings } from './model.js';
 import * as v from './values.js';
 
 /** Configuration contexts. `<IfClass>`/`<IfUser>`/`<IfGroup>` take their parent's. */
-export type Context = 'server' | 'vhost' | 'global' | 'anon' | 'limit' | 'class';
+export type Context = 'server' | 'vhost' | 'global' | 'anon' | 'dir' | 'limit' | 'class';
 
 const SVG: readonly Context[] = ['server', 'vhost', 'global'];
 const SVGA: readonly Context[] = ['server', 'vhost', 'global', 'anon'];
@@ -145,6 +145,7 @@ export const SECTIONS: readonly string[] = [
   'Global',
   'VirtualHost',
   'Anonymous',
+  'Directory',
   'Limit',
   'Class',
   'IfClass',
@@ -238,7 +239,26 @@ const MODULE_PREFIXES: readonly (readonly [RegExp, string])[] = [
 const UNSUPPORTED = new Map<string, string>(UNSUPPORTED_CORE.split(/\s+/).filter(Boolean).map((n) => [n.toLowerCase(), n]));
 
 /** Unsupported sections (their contents are skipped). */
-export const UNSUPPORTED_SECTIONS: readonly string[] = ['Directory', 'IfVersion', 'IfOption'];
+export const UNSUPPORTED_SECTIONS: readonly string[] = ['IfVersion', 'IfOption'];
+
+/**
+ * Settings ProFTPD also accepts inside `<Directory>` (per path), which ftpkit applies
+ * per session only: inside `<Directory>` they are reported as not implemented.
+ */
+export const DIRECTORY_SETTINGS: readonly string[] = [
+  'AllowOverwrite',
+  'AllowStoreRestart',
+  'AllowRetrieveRestart',
+  'HiddenStores',
+  'DeleteAbortedStores',
+  'Umask',
+  'DisplayChdir',
+  'ListOptions',
+  'ShowSymlinks',
+  'AllowFilter',
+  'DenyFilter',
+  'TLSRequired',
+];
 
 /** If `name` is a ProFTPD directive ftpkit does not implement: its canonical name and module. */
 export function unsupportedDirective(name: string): { readonly name: string; readonly module: string } | undefined {

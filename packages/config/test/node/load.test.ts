@@ -64,11 +64,17 @@ describe('Debian sample configurations', () => {
     const strict = loadConfigFile(fixture('debian-samples/anonymous.conf'));
     expect(strict.ok).toBe(false);
     const names = [...new Set(strict.errors.map((e) => e.directive))];
-    expect(names).toEqual(expect.arrayContaining(['<Directory>', 'GroupOwner', 'HideUser', 'IgnoreHidden']));
+    expect(names).toEqual(['GroupOwner', 'HideUser', 'IgnoreHidden']);
     expect(strict.errors.every((e) => e.code === 'ERR_CONFIG_NOT_IMPLEMENTED')).toBe(true);
     const lenient = loadConfigFile(fixture('debian-samples/anonymous.conf'), { lenient: true });
     expect(lenient.ok).toBe(true);
     expect(lenient.warnings.filter((w) => w.code === 'ERR_CONFIG_NOT_IMPLEMENTED').length).toBe(strict.errors.length);
+    // The <Directory> sections are read, with their <Limit> sections.
+    const [first, second] = lenient.config?.main.anonymous ?? [];
+    expect(first?.settings.directories?.map((d) => [d.path, d.limits.map((l) => l.commands.join(' '))])).toEqual([['uploads/*', ['STOR', 'READ']]]);
+    expect(second?.settings.directories?.map((d) => [d.path, d.limits.map((l) => l.commands.join(' '))])).toEqual([
+      ['submissions/public', ['STOR MKD XMKD RMD XRMD', 'READ']],
+    ]);
   });
   it('virtual.conf: ServerType inetd stays an error even in lenient mode', () => {
     const r = loadConfigFile(fixture('debian-samples/virtual.conf'), { lenient: true });
