@@ -6,11 +6,12 @@
  * - every PassivePorts range is scanned on the server's bind address the way the guide
  *   uses nmap: try to bind each port; the ones another process holds are listed;
  * - the range is compared with MaxClients (one passive port per session at a time).
+ * It also lists each `<Directory>` section: the path it covers and its `<Limit>` sections.
  */
 import { createServer } from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 
-import { formatDiagnostic, type FtpkitConfig, type HostSpec, type ServerConfig } from '@ftpkit/config';
+import { directoryPath, formatDiagnostic, type DirectorySection, type FtpkitConfig, type HostSpec, type LimitSection, type ServerConfig } from '@ftpkit/config';
 import { loadAuthGroupFile, loadAuthUserFile } from '@ftpkit/config/node';
 import { DnsCache } from '@ftpkit/masquerade/node';
 import { classifyAddress } from './address.js';
@@ -228,6 +229,17 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
       findings.push({ severity: 'info', where: s.label, message: 'no AuthUserFile and no <Anonymous>: only users given with --user can log in' });
     }
   }
+  // <Directory> sections: what each covers and what it limits.
+  for (const s of servers) {
+    const own = [...(s.settings.directories ?? []), ...(config.global.settings.directories ?? [])];
+    for (const d of own) findings.push({ severity: 'info', where: s.label, message: describeDirectory(d) });
+    for (const layer of [...config.global.layers, ...s.layers]) {
+      for (const d of layer.content.directories ?? []) findings.push({ severity: 'info', where: s.label, message: `${describeDirectory(d)} (when ${layer.label ?? layer.kind} applies)` });
+    }
+    for (const anon of [...s.anonymous, ...config.global.anonymous]) {
+      for (const d of anon.settings.directories ?? []) findings.push({ severity: 'info', where: anon.label, message: describeDirectory(d, anon.dir) });
+    }
+  }
   for (const s of servers) {
     try {
       const ftps = ftpsOfServer(config, s);
@@ -269,6 +281,34 @@ export async function checkConfig(config: FtpkitConfig, source: string, options:
   }
 
   return { ok: !findings.some((f) => f.severity === 'error'), source, syntaxOk: true, findings, masquerade, ranges };
+}
+
+/** `<Limit STOR> AllowAll`: a section's commands and the kinds of rule it holds. */
+function describeLimit(l: LimitSection): string {
+  const rules = [
+    l.order === 'deny,allow' ? 'Order deny,allow' : '',
+    l.allowAll ? 'AllowAll' : '',
+    l.denyAll ? 'DenyAll' : '',
+    l.allow.length > 0 ? 'Allow' : '',
+    l.deny.length > 0 ? 'Deny' : '',
+    l.allowUser.length > 0 ? 'AllowUser' : '',
+    l.denyUser.length > 0 ? 'DenyUser' : '',
+    l.allowGroup.length > 0 ? 'AllowGroup' : '',
+    l.denyGroup.length > 0 ? 'DenyGroup' : '',
+    l.allowClass.length > 0 ? 'AllowClass' : '',
+    l.denyClass.length > 0 ? 'DenyClass' : '',
+  ].filter(Boolean);
+  return `<Limit ${l.commands.join(' ')}> ${rules.join(' ') || '(no rules)'}`;
+}
+
+/** One `<Directory>` section: the absolute path it covers (ProFTPD's matching) and its limits. */
+function describeDirectory(d: DirectorySection, anonymousRoot?: string): string {
+  const path = d.path.startsWith('~') || d.path.includes('%u') ? undefined : directoryPath(d.path, { anonymousRoot });
+  const relative = anonymousRoot !== undefined && !d.path.startsWith('/') && !d.path.startsWith('~');
+  const shown = path ?? `${relative ? `${anonymousRoot.replace(/\/$/, '')}/` : ''}${d.path} (resolved at each login)`;
+  const covers = d.path.endsWith('/*') ? 'what is inside the directory, not the directory itself' : 'the directory and everything below it';
+  const limits = d.limits.length === 0 ? 'no <Limit> sections' : d.limits.map(describeLimit).join(', ');
+  return `${d.label}: ${shown} (${covers}): ${limits}`;
 }
 
 /** The report for a terminal. */

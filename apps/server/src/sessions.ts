@@ -9,16 +9,27 @@
  * PortAllocator, AllowForeignAddress, `<Limit>` checker, timeouts…). After a
  * successful PASS the session calls `onLogin`, which resolves again with the user and
  * groups (`<IfUser>`/`<IfGroup>`/`<Anonymous>`). `HOST` resolves by name (`onHost`).
+ *
+ * `<Directory>` sections name host paths; the session core checks `<Limit>` with the
+ * command's virtual path inside the login's root. The planner remembers each login's
+ * root (`<Anonymous>` directory, DefaultRoot with `~` expanded, or `/`) and home, maps
+ * virtual to host paths in the `<Limit>` checker, and resolves the sections' `~`,
+ * `~user` and `%u` paths once per root and home. Only configurations with
+ * `<Directory>` sections key their SessionConfig by root and home; the others stay
+ * shared by every session with the same effective configuration and local end.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, posix, relative, sep } from 'node:path';
 import {
   checkLimit,
+  directoryTree,
+  expandTilde,
   failedLoginDelayMs,
   findAnonymous,
   groupsOf,
   resolveSessionConfig,
   selectServer,
+  type DirectoryTree,
   type EffectiveConfig,
   type FtpkitConfig,
   type LimitSection,
@@ -120,6 +131,17 @@ interface LocalEnd {
   readonly proxied: boolean;
 }
 
+/** Where a login lives on the host: its root (virtual `/`) and its home, for `<Directory>` paths. */
+interface LoginPlace {
+  readonly root: string;
+  readonly home: string | undefined;
+}
+
+/** The host path of a virtual path (normalised, absolute) inside `root`. */
+function hostPath(root: string, virtual: string): string {
+  return root === '/' ? virtual : posix.join(root, virtual);
+}
+
 interface ConnectionInfo {
   readonly sessionId: number;
   /** The local end that selects the server: the socket's, or the PROXY header's destination (UseProxiedServerAddress). */
@@ -150,13 +172,6 @@ function validShells(): Set<string> | undefined {
   } catch {
     return shellsCache?.shells;
   }
-}
-
-/** `~` / `~/x` in a DefaultRoot path stand for the user's home. */
-function expandHome(path: string, home: string): string {
-  if (path === '~') return home;
-  if (path.startsWith('~/')) return join(home, path.slice(2));
-  return path;
 }
 
 /** The user's start directory inside the chroot (`/` when home is the root or outside it). */
@@ -255,24 +270,43 @@ export class SessionPlanner {
    * configuration (the resolver shares it), reaching the same local end and proxied or
    * not alike, share one object, and so one set of defaults in the core.
    */
-  sessionConfig(effective: EffectiveConfig, conn: Pick<ConnectionInfo, 'localAddress' | 'localPort' | 'proxied'>): SessionConfig {
+  sessionConfig(effective: EffectiveConfig, conn: Pick<ConnectionInfo, 'localAddress' | 'localPort' | 'proxied'>, place?: LoginPlace): SessionConfig {
     let byEnd = this.configs.get(effective);
     if (byEnd === undefined) {
       byEnd = new Map();
       this.configs.set(effective, byEnd);
     }
-    const key = `${conn.proxied === true ? 'p' : 'd'} ${conn.localPort} ${conn.localAddress}`;
+    // <Directory> paths depend on the login's root and home; nothing else does.
+    const where = place !== undefined && effective.settings.directories.length > 0 ? place : undefined;
+    const key = `${conn.proxied === true ? 'p' : 'd'} ${conn.localPort} ${conn.localAddress}${where === undefined ? '' : `\0${where.root}\0${where.home ?? ''}`}`;
     let config = byEnd.get(key);
     if (config === undefined) {
-      config = this.buildSessionConfig(effective, { localAddress: conn.localAddress, localPort: conn.localPort, proxied: conn.proxied === true });
+      config = this.buildSessionConfig(effective, { localAddress: conn.localAddress, localPort: conn.localPort, proxied: conn.proxied === true }, where);
       byEnd.set(key, config);
     }
     return config;
   }
 
   private readonly configs = new WeakMap<EffectiveConfig, Map<string, SessionConfig>>();
+  /** Root and home of each authenticated login, for `onLogin`. */
+  private readonly places = new WeakMap<AuthenticatedUser, LoginPlace>();
 
-  private buildSessionConfig(effective: EffectiveConfig, conn: LocalEnd): SessionConfig {
+  /** A user's home from `--user` or the AuthUserFile (`~user` paths). */
+  private homeOf(effective: EffectiveConfig, name: string): string | undefined {
+    return this.findUser(effective, name)?.home;
+  }
+
+  /** The `<Directory>` sections of a login, their paths made absolute. */
+  private directories(effective: EffectiveConfig, place: LoginPlace): DirectoryTree {
+    return directoryTree(effective.settings.directories, {
+      anonymousRoot: effective.anonymous === undefined ? undefined : place.root,
+      user: effective.user,
+      home: place.home,
+      homeOf: (name) => this.homeOf(effective, name),
+    });
+  }
+
+  private buildSessionConfig(effective: EffectiveConfig, conn: LocalEnd, place?: LoginPlace): SessionConfig {
     const s = effective.settings;
     const config = this.generation.config;
     const masquerade = this.generation.masquerade.resolverFor(s.masqueradeAddress, s.tlsMasqueradeAddress, conn.proxied);
@@ -286,6 +320,7 @@ export class SessionPlanner {
         if (a.user === anon.user) anonymousUsers.add(a.alias);
       }
     }
+    let tree: DirectoryTree | undefined;
     const out: SessionConfig = {
       serverName: s.serverName,
       serverIdent: s.serverIdent.on ? (s.serverIdent.text ?? true) : false,
@@ -300,6 +335,8 @@ export class SessionPlanner {
           ...(ctx.user === undefined ? {} : { user: ctx.user }),
           ...(ctx.groups.length === 0 ? {} : { groups: ctx.groups }),
           ...(verb === 'LOGIN' ? { phase: 'pass' as const } : {}),
+          // The core names the virtual path (the file's or the directory's); <Directory> names host paths.
+          ...(place === undefined ? {} : { path: hostPath(place.root, ctx.path), directories: (tree ??= this.directories(effective, place)) }),
         }).allowed
           ? 'allow'
           : 'deny',
@@ -331,7 +368,7 @@ export class SessionPlanner {
           user: user.name,
           groups: user.groups,
         });
-        return after.ok ? this.sessionConfig(after.value, conn) : out;
+        return after.ok ? this.sessionConfig(after.value, conn, this.places.get(user)) : out;
       },
       onHost: (name) => {
         const r = resolveSessionConfig(config, { ...client, host: name });
@@ -350,6 +387,7 @@ export class SessionPlanner {
         const anon = findAnonymous(config, server, user);
         let account: AuthenticatedUser | undefined;
         let after: EffectiveConfig | undefined;
+        let place: LoginPlace | undefined;
         const resolveAs = (name: string, groups: readonly string[]): EffectiveConfig | undefined => {
           const r = resolveSessionConfig(config, {
             localAddress: conn.localAddress,
@@ -369,14 +407,18 @@ export class SessionPlanner {
           }
           after = resolveAs(user, anon.group !== undefined ? [anon.group] : []);
           if (after === undefined) return undefined;
+          // `<Anonymous ~ftp>`: the home of that user (as ProFTPD resolves it at login).
+          const anonHome = anon.user === undefined ? undefined : this.homeOf(connectEffective, anon.user);
+          const root = expandTilde(anon.dir, { home: anonHome, homeOf: (name) => this.homeOf(connectEffective, name) }) ?? anon.dir;
           account = {
             name: anon.user ?? user,
             groups: after.groups,
             anonymous: true,
-            fileSystem: this.deps.fileSystemFor(anon.dir, after),
+            fileSystem: this.deps.fileSystemFor(root, after),
             home: '/',
             readOnly: false,
           };
+          place = { root, home: anonHome ?? root };
         } else {
           const alias = [...server.userAliases, ...config.global.userAliases].find((a) => a.alias === user);
           const name = alias?.user ?? user;
@@ -404,7 +446,8 @@ export class SessionPlanner {
           after = resolveAs(name, groups);
           if (after === undefined) return undefined;
           const rootRule = after.root;
-          const root = rootRule === undefined ? '/' : expandHome(rootRule, entry.home);
+          // `~` / `~/x` in DefaultRoot stand for the user's home.
+          const root = rootRule === undefined ? '/' : (expandTilde(rootRule, { home: entry.home }) ?? rootRule);
           account = {
             name,
             groups,
@@ -412,6 +455,7 @@ export class SessionPlanner {
             fileSystem: this.deps.fileSystemFor(root, after),
             home: homeInside(root, entry.home),
           };
+          place = { root, home: entry.home };
         }
         // MaxClients / MaxClientsPerHost, counted at PASS over authenticated sessions (§7.2).
         const settings = after.settings;
@@ -433,6 +477,7 @@ export class SessionPlanner {
           }
         }
         this.deps.table.authenticated(conn.sessionId);
+        if (place !== undefined) this.places.set(account, place);
         return account;
       },
     };
