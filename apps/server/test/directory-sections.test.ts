@@ -227,6 +227,14 @@ DefaultRoot ~
     expect(await alice.cmd('DELE /ro/keep.txt')).toEqual({ code: 550, text: '/ro/keep.txt: Operation not permitted' });
     expect(readFileSync(join(homes.alice, 'ro', 'keep.txt'), 'utf8')).toBe('keep\n');
     expect((await retr(alice, 'ro/keep.txt')).data).toBe('keep\n');
+    // RNFR is WRITE (as in ProFTPD 1.3.8); RNTO is checked on the target.
+    expect(await alice.cmd('RNFR ro/keep.txt')).toEqual({ code: 550, text: 'ro/keep.txt: Operation not permitted' });
+    expect((await alice.cmd('RNFR hello.txt')).code).toBe(350);
+    expect(await alice.cmd('RNTO ro/h2.txt')).toEqual({ code: 550, text: 'ro/h2.txt: Operation not permitted' });
+    expect(await alice.cmd('MKD ro')).toEqual({ code: 550, text: 'ro: Permission denied' });
+    expect((await alice.cmd('CWD incoming')).code).toBe(250);
+    expect(await alice.cmd('SIZE drop.txt')).toEqual({ code: 550, text: 'drop.txt: Operation not permitted' });
+    expect((await alice.cmd('CWD /')).code).toBe(250);
     expect((await retr(alice, 'hello.txt')).data).toBe('hello\n');
 
     // bob: ~/incoming is his own; alice's absolute <Directory> is not inside his root.

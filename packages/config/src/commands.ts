@@ -17,6 +17,8 @@ const GROUP_OF: Readonly<Record<string, 'READ' | 'WRITE' | 'DIRS'>> = {
   XMKD: 'WRITE',
   RMD: 'WRITE',
   XRMD: 'WRITE',
+  // Reference §6.1: RNFR is WRITE in 1.3.8 (`<Limit WRITE> DenyAll` refuses it; old cmdtabs said DIRS).
+  RNFR: 'WRITE',
   RNTO: 'WRITE',
   STOR: 'WRITE',
   STOU: 'WRITE',
@@ -40,7 +42,6 @@ const GROUP_OF: Readonly<Record<string, 'READ' | 'WRITE' | 'DIRS'>> = {
   NLST: 'DIRS',
   PWD: 'DIRS',
   XPWD: 'DIRS',
-  RNFR: 'DIRS',
   STAT: 'DIRS',
 };
 

@@ -163,6 +163,7 @@ describe('<Limit> inside <Directory> (dir_check_limits, reference §6.2)', () =>
     // MKD is WRITE: the directory has no answer, its parent <Anonymous> denies.
     expect(check(e, 'MKD', '/srv/ftp/uploads/new')).toMatchObject({ allowed: false, section: '<Limit WRITE> (test.conf:56)' });
     expect(check(e, 'DELE', '/srv/ftp/uploads/a.txt').allowed).toBe(false);
+    expect(check(e, 'RNFR', '/srv/ftp/uploads/a.txt')).toMatchObject({ allowed: false, section: '<Limit WRITE> (test.conf:56)' });
     expect(check(e, 'STOR', '/srv/ftp/a.txt')).toMatchObject({ allowed: false, section: '<Limit WRITE> (test.conf:56)' });
     expect(check(e, 'RETR', '/srv/ftp/pub/a.txt').allowed).toBe(true);
     // `uploads/*` is the contents: the directory itself is not restricted.
