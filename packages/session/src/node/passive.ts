@@ -46,6 +46,9 @@ export interface PassiveOptions {
 
 type Gate = Pick<PassiveRequest, 'accept' | 'onRejected'>;
 
+/** Socket errors end in 'close'; one shared listener instead of one closure per socket. */
+const ignore = (): void => undefined;
+
 /**
  * One bound listening socket. It outlives the {@link SocketPassiveListener} that used it
  * when a later request of the same tick takes it over.
@@ -80,10 +83,10 @@ class PassiveSocket {
     this.ports = request.ports;
     this.#release = release;
     // An accept error (EMFILE…) must not crash the process; the listener stays.
-    server.on('error', () => undefined);
+    server.on('error', ignore);
     server.on('connection', (socket: net.Socket) => {
       this.used = true;
-      socket.on('error', () => undefined);
+      socket.on('error', ignore);
       const user = this.user;
       if (user === undefined) socket.destroy();
       else user.arrived(socket);
