@@ -238,7 +238,9 @@ async function idle() {
 }
 
 // PASV allocations in one session, optionally connecting to each advertised port; then
-// QUIT and count the listeners the server left open in its passive range.
+// QUIT and count the listeners the server left open in its passive range. `outOfRange`
+// counts 227 replies whose port lies outside the passive range (a kernel fallback: a port
+// the firewall or NAT in front of a real server would not let through).
 async function pasv() {
   const min = Number(opt['pasv-min']);
   const max = Number(opt['pasv-max']);
@@ -247,12 +249,14 @@ async function pasv() {
   const deadline = now() + Number(opt.duration) * 1000;
   let ok = 0;
   let errors = 0;
+  let outOfRange = 0;
   let consecutive = 0;
   let firstError;
   const t0 = now();
   while (now() < deadline && consecutive < 50) {
     try {
       const a = await c.pasv();
+      if (a.port < min || a.port > max) outOfRange++;
       if (opt.connect) {
         const s = await connectSource(a.host, a.port);
         s.on('error', () => {});
@@ -275,7 +279,7 @@ async function pasv() {
     after = listenersInRange(min, max).filter((p) => !before.has(p));
     if (after.length === 0) break;
   }
-  return { connect: opt.connect, allocations: ok, errors, firstError, seconds, perSecond: ok / seconds, listenersAfterQuit: after.length };
+  return { connect: opt.connect, allocations: ok, errors, firstError, seconds, perSecond: ok / seconds, outOfRange, listenersAfterQuit: after.length };
 }
 
 function listenOn(p) {
