@@ -80,7 +80,7 @@ export interface AllocatorOptions {
    * port this peer released longest ago, before its cooldown ends (see the theory of
    * operation). `'none'`: cooling ports wait out `cooldownMs` whoever asks. Not used in
    * share mode, where a peer's ports are told apart by its address, so the peer itself
-   * must wait.
+   * must wait. Prefer `'none'` for UDP, where a peer's late packets reach its next socket.
    */
   coolingReuse?: CoolingReuse;
 }
