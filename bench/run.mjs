@@ -375,7 +375,7 @@ function summary(test, r) {
   if (test === 'idle') return r.steps.map((s) => `${s.sessions}: ${fmtNum(s.pssKiBPerSession, 1)} KiB PSS/session`).join(', ') + (r.failures ? ` (${r.failures} failed logins: ${r.firstError})` : '') + (r.stoppedEarly ? ` (stopped: ${r.stoppedEarly})` : '');
   if (test.startsWith('pasv-full') && r.at === 'login') return `${r.code} at login after ${r.holders} sessions: ${r.text}`;
   if (test.startsWith('pasv-full')) return `${r.code} in ${fmtNum(r.ms, 2)} ms${r.code === 227 ? ` (port ${r.advertisedPort}${r.inRange ? '' : ', outside the range'})` : ''}: ${r.text}`;
-  if (test.startsWith('pasv')) return `${fmtNum(r.perSecond)}/s, ${r.listenersAfterQuit} listeners left${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`;
+  if (test.startsWith('pasv')) return `${fmtNum(r.perSecond)}/s, ${r.listenersAfterQuit} listeners left${r.outOfRange ? `, ${r.outOfRange} ports outside the range` : ''}${r.errors ? ` (${r.errors} errors: ${r.firstError})` : ''}`;
   return JSON.stringify(r);
 }
 

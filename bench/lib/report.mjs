@@ -42,6 +42,7 @@ export function tableRows({ idleSteps = [1000, 5000] } = {}) {
   { id: `idle${idleB}-rss`, test: 'idle', label: `idle RSS KiB/session, ${thousands(idleB)} sessions`, pick: idleStep(idleB, 'rssKiBPerSession'), stoppedAt: idleStep(idleA, 'rssKiBPerSession'), stoppedNote: `at ${thousands(idleA)}`, better: 'lower', digits: 1 },
   { id: 'pasv', test: 'pasv', label: 'PASV/s in one session', pick: (r) => r.perSecond, better: 'higher', target: { kind: 'peer', peer: 'pure-ftpd', factor: 1.5, text: '≥ 1.5× pure-ftpd' } },
   { id: 'pasv-connect', test: 'pasv-connect', label: 'PASV+connect/s in one session', pick: (r) => r.perSecond, better: 'higher', target: { kind: 'peer', peer: 'pure-ftpd', factor: 1.5, text: '≥ 1.5× pure-ftpd' } },
+  { id: 'pasv-connect-out', test: 'pasv-connect', label: 'PASV+connect replies outside the range', pick: (r) => r.outOfRange, better: 'lower', noRatio: true, worst: true, digits: 0 },
   { id: 'pasv-leak', test: 'pasv', label: 'passive listeners left after QUIT', pick: (r) => r.listenersAfterQuit, better: 'lower', noRatio: true, worst: true, digits: 0, target: { kind: 'max', value: 0, text: '0' } },
   { id: 'pasv-connect-leak', test: 'pasv-connect', label: 'same, after PASV+connect', pick: (r) => r.listenersAfterQuit, better: 'lower', noRatio: true, worst: true, digits: 0, target: { kind: 'max', value: 0, text: '0' } },
   { id: 'pasv-full-foreign', test: 'pasv-full-foreign', label: 'PASV, range taken by other listeners', describe: describeFull },
