@@ -117,62 +117,84 @@ export function parseEpsvArg(arg: string | undefined, opts: FamilyOptions = {}):
   return ok({ kind: 'family', family });
 }
 
+/** ProFTPD's `'<CMD> <arg>' not understood` (the command line as the client sent it). */
+function notUnderstood<T>(code: string, replyCode: number, verb: string, arg: string): Result<T> {
+  return fail(code, replyCode, `'${arg === '' ? verb : `${verb} ${arg}`}' not understood`);
+}
+
+/** The words of an argument, split at spaces as ProFTPD splits a command line. */
+function words(arg: string): string[] {
+  return arg.split(' ').filter((x) => x !== '');
+}
+
 /**
- * `TYPE` (RFC 959 §4.1.2, §5.3.2): `A`, `A N`, `I` and `L 8` (which is `I`), in any case.
- * The types and forms a server need not support (`E`, `A T`, `A C`, `L` with another
- * byte size; RFC 1123 §4.1.2.2) get 504; anything else is a syntax error, 501.
+ * `TYPE` (RFC 959 §4.1.2, §5.3.2) as ProFTPD's mod_xfer reads it: one or two words; `A`
+ * (with any format, `A N`, `A T`) and `L 7` are ASCII, `I` and `L 8` are binary, in any
+ * case. Another type gets `504 TYPE not implemented for '<type>' parameter` (the first
+ * word: `TYPE L 16` names `L`); no argument or more than two words get
+ * `500 'TYPE …' not understood`. A single letter RFC 959 does not define (`TYPE Q`) is a
+ * syntax error, `501 'TYPE Q' not understood`.
  */
 export function parseTypeArg(arg: string | undefined): Result<{ type: 'A' | 'I' }> {
-  if (arg === undefined || arg === '') return missing();
-  const words = asciiUpper(arg).trim().split(/ +/);
-  const [t, p, extra] = words;
-  const notUnderstood = fail<{ type: 'A' | 'I' }>('ERR_TYPE_SYNTAX', 501, `'TYPE ${arg}' not understood`);
-  const notImplemented = fail<{ type: 'A' | 'I' }>('ERR_TYPE_UNSUPPORTED', 504, `TYPE not implemented for '${arg}' parameter`);
-  if (extra !== undefined) return notUnderstood;
-  switch (t) {
-    case 'A':
-    case 'E':
-      if (p !== undefined && p !== 'N' && p !== 'T' && p !== 'C') return notUnderstood;
-      return t === 'A' && (p === undefined || p === 'N') ? ok({ type: 'A' }) : notImplemented;
-    case 'I':
-      return p === undefined ? ok({ type: 'I' }) : notUnderstood;
-    case 'L':
-      if (p === undefined || !DIGITS.test(p)) return notUnderstood;
-      return Number(p) === 8 ? ok({ type: 'I' }) : notImplemented;
-    default:
-      return notUnderstood;
-  }
+  const text = arg ?? '';
+  const w = words(text);
+  if (w.length < 1 || w.length > 2) return notUnderstood('ERR_TYPE_SYNTAX', 500, 'TYPE', text);
+  const t = asciiUpper(w[0] as string);
+  const p = w[1];
+  if (t === 'A' || (t === 'L' && p === '7')) return ok({ type: 'A' });
+  if (t === 'I' || (t === 'L' && p === '8')) return ok({ type: 'I' });
+  if (t.length === 1 && !'AEIL'.includes(t)) return notUnderstood('ERR_TYPE_SYNTAX', 501, 'TYPE', text);
+  return fail('ERR_TYPE_UNSUPPORTED', 504, `TYPE not implemented for '${w[0] as string}' parameter`);
 }
 
 /** One-letter arguments of MODE and STRU: the supported one, the RFC 959 ones a server may refuse, the rest. */
 function letterArg<T extends string>(
+  verb: string,
   arg: string | undefined,
   supported: T,
   known: string,
   what: string,
   codes: { syntax: string; unsupported: string },
 ): Result<T> {
-  if (arg === undefined || arg === '') return missing();
-  const a = asciiUpper(arg.trim());
+  const text = arg ?? '';
+  // ProFTPD: anything but exactly one word is `501 '<CMD> …' not understood`.
+  if (words(text).length !== 1) return notUnderstood(codes.syntax, 501, verb, text);
+  const a = asciiUpper(text.trim());
   if (a === supported) return ok(supported);
   if (a.length === 1 && known.includes(a)) return fail(codes.unsupported, 504, `Unsupported ${what}`);
   return fail(codes.syntax, 501, `Unrecognized ${what}`);
 }
 
 /**
- * `MODE` (RFC 959 §4.1.2): only `S` (stream) is supported. `B`, `C` (RFC 959) and `Z`
- * (deflate) get `504 Unsupported transfer mode`; anything else `501 Unrecognized transfer mode`.
+ * `MODE` (RFC 959 §4.1.2): only `S` (stream) is supported. `B` and `C` (RFC 959) get
+ * `504 Unsupported transfer mode`; anything else (`Z` too: no deflate here) `501
+ * Unrecognized transfer mode`; no argument or more than one word `501 'MODE …' not understood`.
  */
 export function parseModeArg(arg: string | undefined): Result<'S'> {
-  return letterArg(arg, 'S', 'BCZ', 'transfer mode', { syntax: 'ERR_MODE_SYNTAX', unsupported: 'ERR_MODE_UNSUPPORTED' });
+  return letterArg('MODE', arg, 'S', 'BC', 'transfer mode', { syntax: 'ERR_MODE_SYNTAX', unsupported: 'ERR_MODE_UNSUPPORTED' });
 }
 
 /**
  * `STRU` (RFC 959 §4.1.2): only `F` (file) is supported. `R` and `P` get
- * `504 Unsupported structure type`; anything else `501 Unrecognized structure type`.
+ * `504 Unsupported structure type`; anything else `501 Unrecognized structure type`; no
+ * argument or more than one word `501 'STRU …' not understood`.
  */
 export function parseStruArg(arg: string | undefined): Result<'F'> {
-  return letterArg(arg, 'F', 'RP', 'structure type', { syntax: 'ERR_STRU_SYNTAX', unsupported: 'ERR_STRU_UNSUPPORTED' });
+  return letterArg('STRU', arg, 'F', 'RP', 'structure type', { syntax: 'ERR_STRU_SYNTAX', unsupported: 'ERR_STRU_UNSUPPORTED' });
+}
+
+/**
+ * `ALLO <size> [R <size>]` (RFC 959 §4.1.3) as ProFTPD's mod_xfer checks it: one or three
+ * words, else `504 'ALLO …' not understood`; a size that is not a decimal number →
+ * `504 <size>: Invalid ALLO argument`. The value is the requested size in bytes.
+ */
+export function parseAlloArg(arg: string | undefined): Result<number> {
+  const text = arg ?? '';
+  const w = words(text);
+  if (w.length !== 1 && w.length !== 3) return notUnderstood('ERR_ALLO_SYNTAX', 504, 'ALLO', text);
+  const size = w[0] as string;
+  if (!/^[+-]?\d+$/.test(size)) return fail('ERR_ALLO_INVALID', 504, `${size}: Invalid ALLO argument`);
+  return ok(Number(size));
 }
 
 /**

@@ -61,8 +61,11 @@ const F = false;
 
 // prettier-ignore
 const ROWS: Row[] = [
-  // RFC 959 §4.1.1 access control commands
-  ['USER', F, 'required', T, 'LOGIN', 'RFC 959 §4.1.1', 'USER <sp> username'],
+  // RFC 959 §4.1.1 access control commands. Where ProFTPD's handler answers a missing
+  // argument itself (USER, TYPE, STRU, MODE, ALLO, SITE: `500 USER: command requires a
+  // parameter`, `500 'TYPE' not understood`, …), the rule is `optional` and the handler
+  // (or its argument parser) gives that reply. NOOP ignores an argument, as ProFTPD does.
+  ['USER', F, 'optional', T, 'LOGIN', 'RFC 959 §4.1.1', 'USER <sp> username'],
   // An empty password is legal for anonymous logins; PASS alone is accepted.
   ['PASS', F, 'optional', T, 'LOGIN', 'RFC 959 §4.1.1', 'PASS <sp> password'],
   ['ACCT', F, 'required', T, 'LOGIN', 'RFC 959 §4.1.1', 'ACCT <sp> account'],
@@ -76,15 +79,15 @@ const ROWS: Row[] = [
   ['PASV', T, 'none', T, 'NONE', 'RFC 959 §4.1.2', 'PASV (returns address/port)'],
   ['EPRT', T, 'required', T, 'NONE', 'RFC 2428 §2', 'EPRT <sp> |proto|addr|port|', 'EPRT'],
   ['EPSV', T, 'optional', T, 'NONE', 'RFC 2428 §3', 'EPSV [<sp> proto|ALL] (returns port |||port|)', 'EPSV'],
-  ['TYPE', T, 'required', T, 'MISC', 'RFC 959 §4.1.2', 'TYPE <sp> type-code (A, I, L 8)'],
-  ['STRU', T, 'required', T, 'MISC', 'RFC 959 §4.1.2', 'STRU <sp> F (only F is supported)'],
-  ['MODE', T, 'required', T, 'MISC', 'RFC 959 §4.1.2', 'MODE <sp> S (only S is supported)'],
+  ['TYPE', T, 'optional', T, 'MISC', 'RFC 959 §4.1.2', 'TYPE <sp> type-code (A, I, L 8)'],
+  ['STRU', T, 'optional', T, 'MISC', 'RFC 959 §4.1.2', 'STRU <sp> F (only F is supported)'],
+  ['MODE', T, 'optional', T, 'MISC', 'RFC 959 §4.1.2', 'MODE <sp> S (only S is supported)'],
   // RFC 959 §4.1.3 service commands
   ['RETR', T, 'required', T, 'READ', 'RFC 959 §4.1.3', 'RETR <sp> pathname'],
   ['STOR', T, 'required', T, 'WRITE', 'RFC 959 §4.1.3', 'STOR <sp> pathname'],
   ['STOU', T, 'optional', T, 'WRITE', 'RFC 959 §4.1.3', 'STOU (store unique filename)'],
   ['APPE', T, 'required', T, 'WRITE', 'RFC 959 §4.1.3', 'APPE <sp> pathname'],
-  ['ALLO', T, 'required', T, 'MISC', 'RFC 959 §4.1.3', 'ALLO <sp> size [<sp> R <sp> size]'],
+  ['ALLO', T, 'optional', T, 'MISC', 'RFC 959 §4.1.3', 'ALLO <sp> size [<sp> R <sp> size]'],
   ['REST', T, 'required', T, 'MISC', 'RFC 959 §4.1.3, RFC 3659 §5', 'REST <sp> byte-count', 'REST STREAM'],
   ['RNFR', T, 'required', T, 'WRITE', 'RFC 959 §4.1.3', 'RNFR <sp> pathname'],
   ['RNTO', T, 'required', T, 'WRITE', 'RFC 959 §4.1.3', 'RNTO <sp> pathname'],
@@ -95,11 +98,11 @@ const ROWS: Row[] = [
   ['PWD', T, 'none', T, 'DIRS', 'RFC 959 §4.1.3', 'PWD (returns current working directory)', undefined, ['XPWD']],
   ['LIST', T, 'optional', T, 'DIRS', 'RFC 959 §4.1.3', 'LIST [<sp> pathname]'],
   ['NLST', T, 'optional', T, 'DIRS', 'RFC 959 §4.1.3', 'NLST [<sp> pathname]'],
-  ['SITE', T, 'required', T, 'MISC', 'RFC 959 §4.1.3', 'SITE <sp> string'],
+  ['SITE', T, 'optional', T, 'MISC', 'RFC 959 §4.1.3', 'SITE <sp> string'],
   ['SYST', F, 'none', T, 'MISC', 'RFC 959 §4.1.3', 'SYST (returns system type)'],
   ['STAT', T, 'optional', T, 'DIRS', 'RFC 959 §4.1.3', 'STAT [<sp> pathname]'],
   ['HELP', F, 'optional', T, 'MISC', 'RFC 959 §4.1.3', 'HELP [<sp> command]'],
-  ['NOOP', F, 'none', T, 'MISC', 'RFC 959 §4.1.3', 'NOOP (no operation)'],
+  ['NOOP', F, 'optional', T, 'MISC', 'RFC 959 §4.1.3', 'NOOP (no operation)'],
   // RFC 2228 security extensions
   ['AUTH', F, 'required', F, 'MISC', 'RFC 2228 §3', 'AUTH <sp> mechanism-name', 'AUTH TLS'],
   ['ADAT', F, 'required', F, 'MISC', 'RFC 2228 §3', 'ADAT <sp> base64-data'],

@@ -31,6 +31,7 @@ export { asciiUpper, encodeCommand, parseCommand } from './parse.js';
 export type { ParsedCommand } from './parse.js';
 export {
   formatMlstFeat,
+  parseAlloArg,
   formatMlstOptsReply,
   formatTimeVal,
   parseEprtArg,

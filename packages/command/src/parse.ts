@@ -7,6 +7,10 @@
  * no Unicode case mapping can turn another string into a verb (`ſtor` stays unknown
  * instead of becoming `STOR`).
  *
+ * As ProFTPD reads a line: blanks before the verb are skipped (` NOOP`), a tab also ends
+ * the verb (`CWD<TAB>/`), and an argument of spaces only is no argument at all (`NOOP  `
+ * is `NOOP`, `PWD   ` is `PWD`).
+ *
  * `encodeCommand` is the client side: it builds the line a client sends, with a CR
  * inside the argument sent as CR NUL (RFC 2640 §3.1) and a LF as NUL, so that a file name
  * can never add a command.
@@ -42,15 +46,21 @@ function upperFrom(s: string, from: number): string {
   return out;
 }
 
+const SEPARATOR = /[ \t]/;
+const SPACES = /^ *$/;
+const LEADING = /^[ \t]+/;
+
 /**
  * Splits a command line: `parseCommand('retr my file.txt')` →
  * `{ verb: 'RETR', arg: 'my file.txt' }`; `parseCommand('PWD')` → `{ verb: 'PWD', arg: undefined }`;
- * `parseCommand('PWD ')` → `{ verb: 'PWD', arg: '' }`.
+ * `parseCommand('PWD ')` and `parseCommand('PWD   ')` → `{ verb: 'PWD', arg: '' }`.
  */
-export function parseCommand(line: string): ParsedCommand {
-  const sp = line.indexOf(' ');
+export function parseCommand(text: string): ParsedCommand {
+  const line = LEADING.test(text) ? text.replace(LEADING, '') : text;
+  const sp = line.search(SEPARATOR);
   if (sp === -1) return { verb: asciiUpper(line), arg: undefined };
-  return { verb: asciiUpper(line.slice(0, sp)), arg: line.slice(sp + 1) };
+  const arg = line.slice(sp + 1);
+  return { verb: asciiUpper(line.slice(0, sp)), arg: SPACES.test(arg) ? '' : arg };
 }
 
 const VERB = /^[A-Za-z]{1,16}$/;

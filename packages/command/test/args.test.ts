@@ -16,6 +16,7 @@ import {
   parseStruArg,
   parseTimeVal,
   parseTypeArg,
+  parseAlloArg,
   parseUtf8Option,
   selectMlstFacts,
   type Result,
@@ -184,42 +185,72 @@ describe('parseEpsvArg (RFC 2428 §3-§4; ProFTPD reference §3.2)', () => {
   });
 });
 
-describe('parseTypeArg (RFC 959 §4.1.2, RFC 1123 §4.1.2.2)', () => {
+describe('parseTypeArg (RFC 959 §4.1.2, ProFTPD 1.3.8 mod_xfer on the wire)', () => {
   it.each([
     ['A', 'A'],
     ['a', 'A'],
     ['A N', 'A'],
     ['a n', 'A'],
     ['A  N', 'A'],
+    ['A T', 'A'],
+    ['A C', 'A'],
+    ['L 7', 'A'],
     ['I', 'I'],
     ['i', 'I'],
+    ['I X', 'I'],
     ['L 8', 'I'],
     ['l 8', 'I'],
   ])('%j → %s', (arg, type) => {
     expect(parseTypeArg(arg)).toEqual({ ok: true, value: { type } });
   });
 
-  it.each([['E'], ['E N'], ['A T'], ['A C'], ['L 16'], ['L 36'], ['L 7']])('%j → 504', (arg) => {
-    expect(parseTypeArg(arg)).toEqual(refused('ERR_TYPE_UNSUPPORTED', 504, `TYPE not implemented for '${arg}' parameter`));
+  // ProFTPD names the type word only: `TYPE L 16` → `TYPE not implemented for 'L' parameter`.
+  it.each([
+    ['E', 'E'],
+    ['E N', 'E'],
+    ['L', 'L'],
+    ['L 16', 'L'],
+    ['L x', 'L'],
+    ['AB', 'AB'],
+    ['binary', 'binary'],
+  ])('%j → 504 naming %j', (arg, word) => {
+    expect(parseTypeArg(arg)).toEqual(refused('ERR_TYPE_UNSUPPORTED', 504, `TYPE not implemented for '${word}' parameter`));
   });
 
-  it.each([['X'], ['L'], ['L x'], ['I N'], ['A X'], ['A N X'], ['AN'], ['binary']])('%j → 501', (arg) => {
+  it.each([['X'], ['Q']])('%j (a letter RFC 959 does not define) → 501', (arg) => {
     expect(parseTypeArg(arg)).toEqual(refused('ERR_TYPE_SYNTAX', 501, `'TYPE ${arg}' not understood`));
   });
 
-  it('a missing argument → 501', () => expect(parseTypeArg(undefined)).toEqual(MISSING));
+  it('no argument or three words → 500 not understood', () => {
+    expect(parseTypeArg(undefined)).toEqual(refused('ERR_TYPE_SYNTAX', 500, "'TYPE' not understood"));
+    expect(parseTypeArg('')).toEqual(refused('ERR_TYPE_SYNTAX', 500, "'TYPE' not understood"));
+    expect(parseTypeArg('A N X')).toEqual(refused('ERR_TYPE_SYNTAX', 500, "'TYPE A N X' not understood"));
+  });
 });
 
 describe('parseModeArg / parseStruArg (RFC 959 §4.1.2)', () => {
   it.each([['S'], ['s']])('MODE %s', (arg) => expect(parseModeArg(arg)).toEqual({ ok: true, value: 'S' }));
-  it.each([['B'], ['C'], ['z']])('MODE %s → 504', (arg) => expect(parseModeArg(arg)).toEqual(refused('ERR_MODE_UNSUPPORTED', 504, 'Unsupported transfer mode')));
-  it.each([['X'], ['SS'], ['stream']])('MODE %s → 501', (arg) => expect(parseModeArg(arg)).toEqual(refused('ERR_MODE_SYNTAX', 501, 'Unrecognized transfer mode')));
+  it.each([['B'], ['C']])('MODE %s → 504', (arg) => expect(parseModeArg(arg)).toEqual(refused('ERR_MODE_UNSUPPORTED', 504, 'Unsupported transfer mode')));
+  it.each([['X'], ['SS'], ['stream'], ['Z']])('MODE %s → 501', (arg) => expect(parseModeArg(arg)).toEqual(refused('ERR_MODE_SYNTAX', 501, 'Unrecognized transfer mode')));
   it.each([['F'], ['f']])('STRU %s', (arg) => expect(parseStruArg(arg)).toEqual({ ok: true, value: 'F' }));
   it.each([['R'], ['p']])('STRU %s → 504', (arg) => expect(parseStruArg(arg)).toEqual(refused('ERR_STRU_UNSUPPORTED', 504, 'Unsupported structure type')));
   it.each([['X'], ['FF']])('STRU %s → 501', (arg) => expect(parseStruArg(arg)).toEqual(refused('ERR_STRU_SYNTAX', 501, 'Unrecognized structure type')));
-  it('missing arguments → 501', () => {
-    expect(parseModeArg(undefined)).toEqual(MISSING);
-    expect(parseStruArg('')).toEqual(MISSING);
+  it('no argument or more than one word → 501 not understood (ProFTPD)', () => {
+    expect(parseModeArg(undefined)).toEqual(refused('ERR_MODE_SYNTAX', 501, "'MODE' not understood"));
+    expect(parseModeArg('S X')).toEqual(refused('ERR_MODE_SYNTAX', 501, "'MODE S X' not understood"));
+    expect(parseStruArg('')).toEqual(refused('ERR_STRU_SYNTAX', 501, "'STRU' not understood"));
+    expect(parseStruArg('F F')).toEqual(refused('ERR_STRU_SYNTAX', 501, "'STRU F F' not understood"));
+  });
+});
+
+describe('parseAlloArg (ProFTPD 1.3.8 mod_xfer on the wire)', () => {
+  it.each([['100', 100], ['-1', -1], ['100 R 10', 100]])('%j → %d', (arg, n) => expect(parseAlloArg(arg)).toEqual({ ok: true, value: n }));
+  it('no argument or two words → 504 not understood', () => {
+    expect(parseAlloArg(undefined)).toEqual(refused('ERR_ALLO_SYNTAX', 504, "'ALLO' not understood"));
+    expect(parseAlloArg('5 R')).toEqual(refused('ERR_ALLO_SYNTAX', 504, "'ALLO 5 R' not understood"));
+  });
+  it('a size that is not a number → 504 <size>: Invalid ALLO argument', () => {
+    expect(parseAlloArg('abc')).toEqual(refused('ERR_ALLO_INVALID', 504, 'abc: Invalid ALLO argument'));
   });
 });
 

@@ -9,6 +9,7 @@ import {
   formatMlstFeat,
   formatMlstOptsReply,
   lookupCommand,
+  parseAlloArg,
   parseHostArg,
   parseMlstOptions,
   parseOptsArg,
@@ -17,6 +18,7 @@ import {
 } from '@ftpkit/command';
 import { canonicalAddress, ipv4Of, isNativeIpv6 } from '../address.js';
 import type { Session } from '../core.js';
+import { errorCode, strerror } from '../errors.js';
 import { MLST_FACTS } from '../listing.js';
 import { statusListing } from './list.js';
 import { fail, userFs } from './nav.js';
@@ -30,7 +32,13 @@ export function syst(s: Session): void {
   s.reply(215, 'UNIX Type: L8');
 }
 
-export function allo(s: Session): void {
+/** ALLO (RFC 959 §4.1.3): nothing to reserve; the argument is checked as ProFTPD's mod_xfer does. */
+export function allo(s: Session, c: Cmd): void {
+  const parsed = parseAlloArg(c.arg);
+  if (!parsed.ok) {
+    s.reply(parsed.error.replyCode, parsed.error.message);
+    return;
+  }
   s.reply(202, 'No storage allocation necessary');
 }
 
@@ -82,10 +90,35 @@ export function opts(s: Session, c: Cmd): void {
   s.reply(501, `OPTS ${command} not understood`);
 }
 
-/** HELP [verb]: the catalogue, eight verbs a row, `*` for unimplemented (ProFTPD format). */
+/**
+ * The HELP listing in ProFTPD 1.3.8's order (its modules' command tables: mod_core, the
+ * RFC 2228 stubs, mod_xfer, mod_auth, mod_ls, mod_site, mod_facts). Verbs ProFTPD does not
+ * list there (MFMT, MFF, LANG, ADAT) still answer `HELP <verb>`.
+ */
+const HELP_ORDER: readonly string[] = [
+  'CWD', 'XCWD', 'CDUP', 'XCUP', 'SMNT', 'QUIT', 'PORT', 'PASV', 'EPRT', 'EPSV', 'ALLO', 'RNFR', 'RNTO', 'DELE',
+  'MDTM', 'RMD', 'XRMD', 'MKD', 'XMKD', 'PWD', 'XPWD', 'SIZE', 'SYST', 'HELP', 'NOOP', 'FEAT', 'OPTS', 'HOST',
+  'CLNT', 'AUTH', 'CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT', 'TYPE', 'STRU', 'MODE', 'RETR', 'STOR', 'STOU',
+  'APPE', 'REST', 'ABOR', 'RANG', 'USER', 'PASS', 'ACCT', 'REIN', 'LIST', 'NLST', 'STAT', 'SITE', 'MLSD', 'MLST',
+];
+
+/** The SITE commands as SITE HELP and HELP SITE list them, `*` for unimplemented. */
+function siteNames(): string[] {
+  return [...SITE_COMMANDS.keys()].map((name) => (SITE_IMPLEMENTED.has(name) ? name : `${name}*`));
+}
+
+/**
+ * HELP [verb] (ProFTPD `core_help`): the commands eight a row, each padded to eight
+ * columns (trailing spaces kept, as ProFTPD sends them), `*` for unimplemented;
+ * `HELP SITE` lists the SITE commands; `HELP <verb>` gives its syntax.
+ */
 export function help(s: Session, c: Cmd): void {
   if (c.arg !== undefined) {
     const verb = c.arg.trim().toUpperCase();
+    if (verb === 'SITE') {
+      s.reply(214, siteNames());
+      return;
+    }
     const spec = lookupCommand(verb);
     if (spec === undefined) {
       s.reply(502, `Unknown command '${verb}'`);
@@ -94,14 +127,12 @@ export function help(s: Session, c: Cmd): void {
     s.reply(214, `Syntax: ${spec.help}`);
     return;
   }
-  const names: string[] = [];
-  for (const spec of COMMANDS.values()) {
-    const mark = s.implemented(spec.verb) ? '' : '*';
-    names.push(spec.verb + mark);
-    for (const alias of spec.aliases ?? []) names.push(alias + mark);
-  }
+  const names = HELP_ORDER.map((verb) => {
+    const spec = lookupCommand(verb);
+    return spec !== undefined && s.implemented(spec.verb) ? verb : `${verb}*`;
+  });
   const rows: string[] = ["The following commands are recognized (* =>'s unimplemented):"];
-  for (let i = 0; i < names.length; i += 8) rows.push(names.slice(i, i + 8).map((n) => n.padEnd(8)).join('').trimEnd());
+  for (let i = 0; i < names.length; i += 8) rows.push(names.slice(i, i + 8).map((n) => n.padEnd(8)).join(''));
   rows.push(`Direct comments to ${s.cfg.serverAdmin}`);
   s.reply(214, rows);
 }
@@ -134,16 +165,20 @@ export function stat(s: Session, c: Cmd): void | Promise<void> {
 }
 
 const SITE_IMPLEMENTED: ReadonlySet<string> = new Set(['CHMOD', 'HELP']);
+const PATH_ERRORS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
 
 /** SITE CHMOD mode path, SITE HELP (ProFTPD mod_site). */
 export function site(s: Session, c: Cmd): void | Promise<void> {
-  const arg = c.arg ?? '';
+  if (c.arg === undefined) {
+    s.reply(500, "'SITE' requires parameters");
+    return;
+  }
+  const arg = c.arg;
   const space = arg.indexOf(' ');
   const sub = (space === -1 ? arg : arg.slice(0, space)).toUpperCase();
   const rest = space === -1 ? '' : arg.slice(space + 1);
   if (sub === 'HELP') {
-    const names = [...SITE_COMMANDS.keys()].map((name) => (SITE_IMPLEMENTED.has(name) ? name : `${name}*`));
-    s.reply(214, ["The following SITE commands are recognized (* =>'s unimplemented)", ...names, `Direct comments to ${s.cfg.serverAdmin}`]);
+    s.reply(214, ["The following SITE commands are recognized (* =>'s unimplemented)", ...siteNames(), `Direct comments to ${s.cfg.serverAdmin}`]);
     return;
   }
   if (sub === 'CHMOD') return chmod(s, c, rest);
@@ -168,14 +203,18 @@ async function chmod(s: Session, c: Cmd, rest: string): Promise<void> {
     s.reply(550, `${pathArg}: Permission denied`);
     return;
   }
+  // ProFTPD mod_site names the whole SITE argument when the change itself is refused:
+  // `550 CHMOD 777 f: Permission denied`, `550 CHMOD 644 f: Operation not permitted`.
   if (!s.allowed(SITE_COMMANDS.get('CHMOD')?.limitName ?? 'SITE_CHMOD', { ...c, path })) {
-    s.reply(550, `${pathArg}: Operation not permitted`);
+    s.reply(550, `CHMOD ${rest}: ${strerror('EACCES')}`);
     return;
   }
   try {
     await userFs(s).chmod(path, Number.parseInt(modeText, 8));
   } catch (error) {
-    fail(s, pathArg, error);
+    // A path that does not resolve is named alone, as ProFTPD's path lookup does.
+    if (PATH_ERRORS.has(errorCode(error))) fail(s, pathArg, error);
+    else s.reply(550, `CHMOD ${rest}: ${strerror(error)}`);
     return;
   }
   s.reply(200, 'SITE CHMOD command successful');

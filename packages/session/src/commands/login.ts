@@ -24,8 +24,13 @@ function refused(s: Session, verb: 'USER' | 'PASS'): boolean {
 }
 
 export function user(s: Session, c: Cmd): void {
+  if (c.arg === undefined) {
+    // ProFTPD mod_auth answers a missing name itself, before any state check.
+    s.reply(500, 'USER: command requires a parameter');
+    return;
+  }
   if (refused(s, 'USER')) return;
-  const name = c.arg ?? '';
+  const name = c.arg;
   s.userName = name;
   s.state = loginTransition(s.state, 'USER') ?? s.state;
   if (s.cfg.anonymousUsers.has(name.toLowerCase())) {

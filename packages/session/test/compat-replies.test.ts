@@ -1,0 +1,126 @@
+// Replies checked against ProFTPD 1.3.8 (Debian) on the wire with bench/compat/diff.mjs:
+// the same command sent to both servers, ProFTPD's answer written here.
+import { describe, expect, it } from 'vitest';
+import { Harness, settle } from './harness.js';
+
+async function ready(): Promise<Harness> {
+  const h = new Harness();
+  h.fs.addFile('/hello.txt', 'hello\n');
+  await h.login();
+  return h;
+}
+
+describe('argument checks answered as ProFTPD answers them', () => {
+  it('USER without a name', async () => {
+    const h = new Harness();
+    h.start();
+    await h.transcript(`
+      C: USER
+      S: 500 USER: command requires a parameter
+      C: USER ftptest
+      S: 331 Password required for ftptest
+    `);
+  });
+
+  it('NOOP ignores an argument; blanks around a verb are no argument', async () => {
+    const h = await ready();
+    await h.transcript(`
+      C: NOOP x
+      S: 200 NOOP command successful
+    `);
+    h.raw('NOOP  \r\n PWD\r\nPWD   \r\nCWD\t/\r\n');
+    await settle();
+    expect(h.control.take()).toEqual([
+      '200 NOOP command successful',
+      '257 "/" is the current directory',
+      '257 "/" is the current directory',
+      '250 CWD command successful',
+    ]);
+  });
+
+  it('TYPE, MODE and STRU', async () => {
+    const h = await ready();
+    await h.transcript(`
+      C: TYPE
+      S: 500 'TYPE' not understood
+      C: TYPE A N X
+      S: 500 'TYPE A N X' not understood
+      C: TYPE AB
+      S: 504 TYPE not implemented for 'AB' parameter
+      C: TYPE L 16
+      S: 504 TYPE not implemented for 'L' parameter
+      C: TYPE L
+      S: 504 TYPE not implemented for 'L' parameter
+      C: TYPE A T
+      S: 200 Type set to A
+      C: TYPE I X
+      S: 200 Type set to I
+      C: MODE
+      S: 501 'MODE' not understood
+      C: MODE S X
+      S: 501 'MODE S X' not understood
+      C: STRU
+      S: 501 'STRU' not understood
+    `);
+  });
+
+  it('ALLO', async () => {
+    const h = await ready();
+    await h.transcript(`
+      C: ALLO
+      S: 504 'ALLO' not understood
+      C: ALLO abc
+      S: 504 abc: Invalid ALLO argument
+      C: ALLO 5 R
+      S: 504 'ALLO 5 R' not understood
+      C: ALLO 100 R 10
+      S: 202 No storage allocation necessary
+      C: ALLO -1
+      S: 202 No storage allocation necessary
+    `);
+  });
+});
+
+describe('SITE and HELP', () => {
+  it('SITE without a subcommand', async () => {
+    const h = await ready();
+    await h.transcript(`
+      C: SITE
+      S: 500 'SITE' requires parameters
+    `);
+  });
+
+  it('SITE CHMOD names the whole SITE argument when the change is refused', async () => {
+    const h = new Harness({ config: { limit: (verb) => (verb === 'SITE_CHMOD' ? 'deny' : 'allow') } });
+    h.fs.addFile('/hello.txt', 'hello\n');
+    h.fs.addFile('/root.txt', 'x');
+    await h.login();
+    await h.transcript(`
+      C: SITE CHMOD 777 hello.txt
+      S: 550 CHMOD 777 hello.txt: Permission denied
+    `);
+    const free = await ready();
+    free.fs.addFile('/root.txt', 'x');
+    free.fs.faults.push({ op: 'chmod', path: '/root.txt', code: 'EPERM' });
+    await free.transcript(`
+      C: SITE CHMOD 644 root.txt
+      S: 550 CHMOD 644 root.txt: Operation not permitted
+      C: SITE CHMOD 644 nosuch
+      S: 550 nosuch: No such file or directory
+    `);
+  });
+
+  it('HELP SITE lists the SITE commands', async () => {
+    const h = await ready();
+    expect(await h.send('HELP SITE')).toEqual(['214-CHMOD', ' CHGRP*', '214 HELP']);
+  });
+
+  it('HELP lists the commands in ProFTPD order, eight a row padded to eight columns', async () => {
+    const h = await ready();
+    const help = await h.send('HELP');
+    expect(help[1]).toBe(' CWD     XCWD    CDUP    XCUP    SMNT*   QUIT    PORT    PASV    ');
+    expect(help[2]).toBe(' EPRT    EPSV    ALLO    RNFR    RNTO    DELE    MDTM    RMD     ');
+    expect(help[7]).toBe(' ACCT    REIN    LIST    NLST    STAT    SITE    MLSD    MLST    ');
+    expect(help).toHaveLength(9);
+  });
+});
