@@ -6,7 +6,7 @@
  * Theory of operation: a walk over the tree with a stack of scopes. A scope is the
  * main server, `<Global>`, a `<VirtualHost>`, an `<Anonymous>`, a conditional layer
  * (`<IfClass>`…, which keeps its parent's context), a `<Directory>` (its `<Limit>`
- * sections apply to its path), a `<Limit>` or a `<Class>`. Each
+ * sections and per-directory settings apply to its path), a `<Limit>` or a `<Class>`. Each
  * directive is looked up once: setting, process, per-server, limit rule, class rule,
  * note, not implemented, or unknown (with a suggestion). Cross references (classes
  * named by `<IfClass>`, `AllowClass`, `AllowForeignAddress`; vhosts bound twice) are
@@ -28,6 +28,7 @@ import {
   DEFAULT_DAEMON,
   type AnonymousConfig,
   type DirectorySection,
+  type DirectorySettings,
   type FtpkitConfig,
   type LimitSection,
   type DaemonSettings,
@@ -41,6 +42,7 @@ import {
   CLASS_DIRECTIVES,
   DIRECTORY_SETTINGS,
   LIMIT_DIRECTIVES,
+  PER_DIRECTORY_SETTINGS,
   NOTE_DIRECTIVES,
   DAEMON_BY_NAME,
   SECTIONS,
@@ -205,8 +207,8 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
     push(lenient ? 'warning' : 'error', 'ERR_CONFIG_NOT_IMPLEMENTED', n, message, fix, section ? `<${name}>` : name);
   };
   const notPerDirectory = (n: ConfigNode, name: string, scope: Scope): void => {
-    const message = `${name} inside <Directory> is not implemented by ftpkit: only <Limit> sections apply per directory${lenient ? `; ${name} is not applied to ${scope.label.replace(/ \(.*$/, '')}` : ''}`;
-    const fix = `move ${name} out of the <Directory> section (it then applies to the whole server or <Anonymous> section), or express the restriction with <Limit> (e.g. <Limit STOR> DenyAll)`;
+    const message = `${name} inside <Directory> is not implemented by ftpkit: only <Limit> sections and ${PER_DIRECTORY_SETTINGS.join(', ')} apply per directory${lenient ? `; ${name} is not applied to ${scope.label.replace(/ \(.*$/, '')}` : ''}`;
+    const fix = `move ${name} out of the <Directory> section (it then applies to the whole server or <Anonymous> section)`;
     push(lenient ? 'warning' : 'error', 'ERR_CONFIG_NOT_IMPLEMENTED', n, message, fix, name);
   };
   const unknown = (n: ConfigNode, name: string, section: boolean): void => {
@@ -328,8 +330,9 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
         return;
       }
       if (duplicate(scope.seen, setting.key, n, setting.name)) return;
-      // `HiddenStores off`, `MaxClients none`: the setting stays unset (its default).
-      if (value === false && UNSET_WHEN_FALSE.has(setting.key)) return;
+      // `HiddenStores off`, `MaxClients none`: the setting stays unset (its default);
+      // inside <Directory>, `HiddenStores off` turns off what the levels above set.
+      if (value === false && UNSET_WHEN_FALSE.has(setting.key) && scope.ctx !== 'dir') return;
       scope.settings[setting.key] = value;
       if ((setting.key === 'masqueradeAddress' || setting.key === 'tlsMasqueradeAddress') && (value as { kind: string }).kind === 'ipv6') {
         push('warning', 'ERR_CONFIG_VALUE', n, `${setting.name} ${n.args[0] ?? ''} is an IPv6 address, but PASV replies carry IPv4 only: PASV gets 522 (use EPSV)`, `give ${setting.name} the public IPv4 address`, setting.name);
@@ -523,7 +526,8 @@ export function buildConfig(nodes: readonly ConfigNode[], opts: BuildOptions = {
           if (!lim.commands.includes('LOGIN')) continue;
           push('warning', 'ERR_CONFIG_CONTEXT', n, `${lim.label.replace(/ \(.*$/, '')} inside ${label.replace(/ \(.*$/, '')} has no effect: logins are checked at the server and <Anonymous> level`, 'move the <Limit LOGIN> section out of <Directory>', '<Limit>');
         }
-        scope.directories.push({ path, limits: [...ds.limits].reverse(), label, source: loc(n) });
+        const settings = Object.keys(ds.settings).length === 0 ? {} : { settings: ds.settings as DirectorySettings };
+        scope.directories.push({ path, limits: [...ds.limits].reverse(), ...settings, label, source: loc(n) });
         return;
       }
       case 'Limit': {

@@ -23,9 +23,13 @@
  *   The first match wins, unless one of its children matches too (the closer match).
  * - The `<Limit>` walk over the result (`dir_check_limits`, limit.ts): the matched
  *   section, its parents up the nesting, then `<Anonymous>`, then the server.
+ * - Settings (`directorySettings`): ProFTPD copies each setting down into the sections
+ *   below (`merge_down`) and reads it from the matched section (`get_param_ptr(CURRENT_CONF,
+ *   …)`), so a key comes from the matched section, else the nearest parent that sets
+ *   it; keys no section sets are the session's (`<Anonymous>`, then the server).
  */
 import { globMatch, isGlob } from '@ftpkit/classes';
-import type { DirectorySection } from './model.js';
+import type { DirectorySection, DirectorySettings } from './model.js';
 
 /** What a session knows to make `<Directory>` paths absolute. */
 export interface DirectoryPlace {
@@ -172,4 +176,24 @@ export function matchDirectory(tree: DirectoryTree, path: string): readonly Dire
   const chain: DirectorySection[] = [];
   for (let n = closest(tree.top, p); n !== undefined; n = n.parent) chain.push(n.section);
   return chain;
+}
+
+const NO_SETTINGS: DirectorySettings = Object.freeze({});
+
+/**
+ * The `<Directory>` settings that apply to an absolute path (the file's for STOR, RETR,
+ * RNTO…, the new directory's for MKD, as ProFTPD's `dir_check` is given): each key from
+ * the matched section, else from the nearest parent that sets it. Keys no section sets
+ * are absent; the same frozen empty object when none applies.
+ */
+export function directorySettings(tree: DirectoryTree, path: string): DirectorySettings {
+  let out: Record<string, unknown> | undefined;
+  for (const section of matchDirectory(tree, path)) {
+    if (section.settings === undefined) continue;
+    for (const [key, value] of Object.entries(section.settings)) {
+      if (value === undefined || (out !== undefined && key in out)) continue;
+      (out ??= {})[key] = value;
+    }
+  }
+  return out === undefined ? NO_SETTINGS : (out as DirectorySettings);
 }

@@ -6,7 +6,8 @@
  * that produces a typed configuration with `file:line` diagnostics, the per-session
  * resolution (`resolveSessionConfig`: virtual host, `<Global>`, `<IfClass>`,
  * `<IfUser>`/`<IfGroup>`, `<Anonymous>`) and the `<Limit>` evaluator (`checkLimit`,
- * with `<Directory>` sections matched on the command's path).
+ * with `<Directory>` sections matched on the command's path) and the per-directory
+ * settings of a path (`directorySettings`).
  * File access lives in `@ftpkit/config/node`.
  *
  * @example
@@ -47,6 +48,7 @@ export {
   NOTE_DIRECTIVES,
   DAEMON_DIRECTIVES,
   DIRECTORY_SETTINGS,
+  PER_DIRECTORY_SETTINGS,
   SECTIONS,
   SETTING_DIRECTIVES,
   knownDirectiveNames,
@@ -76,6 +78,7 @@ export {
   type DirectoryPlace,
   type DirectoryTree,
   directoryPath,
+  directorySettings,
   directoryTree,
   expandTilde,
   matchDirectory,

@@ -104,6 +104,20 @@ export interface LimitSection {
 }
 
 /**
+ * The settings a `<Directory>` section can give the paths it covers: the ones ProFTPD
+ * looks up per path (`get_param_ptr(CURRENT_CONF, …)` after `dir_check` of the target).
+ * `hiddenStores: false` is `HiddenStores off` (it turns off a parent's or the server's).
+ */
+export interface DirectorySettings {
+  readonly allowOverwrite?: boolean;
+  readonly allowStoreRestart?: boolean;
+  readonly allowRetrieveRestart?: boolean;
+  readonly deleteAbortedStores?: boolean;
+  readonly hiddenStores?: HiddenStores | false;
+  readonly umask?: Umask;
+}
+
+/**
  * One `<Directory path>` section (ProFTPD mod_core `add_directory`). `path` is kept as
  * written: absolute (`/srv/ftp/pub`), `~`/`~user` forms (expanded per session) or,
  * inside `<Anonymous>`, relative to the anonymous root (`uploads/*`). A trailing `/*`
@@ -114,6 +128,8 @@ export interface DirectorySection {
   readonly path: string;
   /** Its `<Limit>` sections in check order (last-defined first). */
   readonly limits: readonly LimitSection[];
+  /** The settings it gives the paths it covers (absent: none). */
+  readonly settings?: DirectorySettings;
   /** `<Directory uploads/*> (proftpd.conf:62)`. */
   readonly label: string;
   readonly source?: SourceLocation;

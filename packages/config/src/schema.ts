@@ -11,6 +11,8 @@ export type Context = 'server' | 'vhost' | 'global' | 'anon' | 'dir' | 'limit' |
 
 const SVG: readonly Context[] = ['server', 'vhost', 'global'];
 const SVGA: readonly Context[] = ['server', 'vhost', 'global', 'anon'];
+/** Also per directory (ProFTPD looks them up for the command's path). */
+const SVGAD: readonly Context[] = ['server', 'vhost', 'global', 'anon', 'dir'];
 
 /** A directive that sets one key of `Settings`. */
 export interface SettingSpec {
@@ -35,11 +37,11 @@ export const SETTING_DIRECTIVES: readonly SettingSpec[] = [
   s('TLSMasqueradeAddress', 'tlsMasqueradeAddress', SVG, v.hostSpec),
   s('PassivePorts', 'passivePorts', SVG, v.passivePorts),
   s('AllowForeignAddress', 'allowForeignAddress', SVGA, v.allowForeign),
-  s('AllowOverwrite', 'allowOverwrite', SVGA, v.bool),
-  s('AllowStoreRestart', 'allowStoreRestart', SVGA, v.bool),
-  s('AllowRetrieveRestart', 'allowRetrieveRestart', SVGA, v.bool),
-  s('HiddenStores', 'hiddenStores', SVGA, v.hiddenStores),
-  s('DeleteAbortedStores', 'deleteAbortedStores', SVGA, v.bool),
+  s('AllowOverwrite', 'allowOverwrite', SVGAD, v.bool),
+  s('AllowStoreRestart', 'allowStoreRestart', SVGAD, v.bool),
+  s('AllowRetrieveRestart', 'allowRetrieveRestart', SVGAD, v.bool),
+  s('HiddenStores', 'hiddenStores', SVGAD, v.hiddenStores),
+  s('DeleteAbortedStores', 'deleteAbortedStores', SVGAD, v.bool),
   s('MaxClients', 'maxClients', SVGA, v.clientLimit),
   s('MaxClientsPerHost', 'maxClientsPerHost', SVGA, v.clientLimit),
   s('MaxConnectionsPerHost', 'maxConnectionsPerHost', SVG, v.clientLimit),
@@ -51,7 +53,7 @@ export const SETTING_DIRECTIVES: readonly SettingSpec[] = [
   s('TimeoutNoTransfer', 'timeoutNoTransfer', SVGA, v.seconds(65535)),
   s('TimeoutStalled', 'timeoutStalled', SVGA, v.seconds(65535)),
   s('TransferLog', 'transferLog', SVGA, v.absolutePath(true, '/var/log/proftpd/xferlog')),
-  s('Umask', 'umask', SVGA, v.umask),
+  s('Umask', 'umask', SVGAD, v.umask),
   s('DisplayLogin', 'displayLogin', SVGA, v.path),
   s('DisplayChdir', 'displayChdir', SVGA, v.displayChdir),
   s('AccessGrantMsg', 'accessGrantMsg', SVGA, v.text),
@@ -242,23 +244,23 @@ const UNSUPPORTED = new Map<string, string>(UNSUPPORTED_CORE.split(/\s+/).filter
 export const UNSUPPORTED_SECTIONS: readonly string[] = ['IfVersion', 'IfOption'];
 
 /**
- * Settings ProFTPD also accepts inside `<Directory>` (per path), which ftpkit applies
- * per session only: inside `<Directory>` they are reported as not implemented.
+ * Settings ftpkit applies per directory: inside `<Directory>` they apply to the paths
+ * the section covers (see `DirectorySettings`).
  */
-export const DIRECTORY_SETTINGS: readonly string[] = [
+export const PER_DIRECTORY_SETTINGS: readonly string[] = [
   'AllowOverwrite',
   'AllowStoreRestart',
   'AllowRetrieveRestart',
   'HiddenStores',
   'DeleteAbortedStores',
   'Umask',
-  'DisplayChdir',
-  'ListOptions',
-  'ShowSymlinks',
-  'AllowFilter',
-  'DenyFilter',
-  'TLSRequired',
 ];
+
+/**
+ * Settings ProFTPD also accepts inside `<Directory>` (per path), which ftpkit applies
+ * per session only: inside `<Directory>` they are reported as not implemented.
+ */
+export const DIRECTORY_SETTINGS: readonly string[] = ['DisplayChdir', 'ListOptions', 'ShowSymlinks', 'AllowFilter', 'DenyFilter', 'TLSRequired'];
 
 /** If `name` is a ProFTPD directive ftpkit does not implement: its canonical name and module. */
 export function unsupportedDirective(name: string): { readonly name: string; readonly module: string } | undefined {

@@ -48,7 +48,7 @@ describe('<Directory> in the configuration', () => {
         '<Directory pub>', // 1: relative outside <Anonymous>
         '</Directory>',
         '<Directory /srv/a>', // 3
-        '  AllowOverwrite on', // 4: not per directory in ftpkit
+        '  DisplayChdir .message', // 4: not per directory in ftpkit
         '  ServerName x', // 5: not allowed in <Directory>
         '  <Directory /srv/a/b>', // 6: no nesting
         '  </Directory>',
@@ -66,7 +66,7 @@ describe('<Directory> in the configuration', () => {
     expect(r.ok).toBe(false);
     expect([...r.errors, ...r.warnings].map((e) => formatDiagnostic(e))).toEqual([
       "d.conf:1: <Directory pub>: relative path not allowed in non-<Anonymous> sections — write an absolute path (<Directory /srv/ftp/pub>), ~/pub for the user's home, or move the section into <Anonymous>",
-      'd.conf:4: AllowOverwrite inside <Directory> is not implemented by ftpkit: only <Limit> sections apply per directory — move AllowOverwrite out of the <Directory> section (it then applies to the whole server or <Anonymous> section), or express the restriction with <Limit> (e.g. <Limit STOR> DenyAll)',
+      'd.conf:4: DisplayChdir inside <Directory> is not implemented by ftpkit: only <Limit> sections and AllowOverwrite, AllowStoreRestart, AllowRetrieveRestart, HiddenStores, DeleteAbortedStores, Umask apply per directory — move DisplayChdir out of the <Directory> section (it then applies to the whole server or <Anonymous> section)',
       'd.conf:5: ServerName is not allowed inside <Directory> — move it to the server config, <VirtualHost> or <Global>',
       'd.conf:6: <Directory> is not allowed inside <Directory> — put <Directory> in the server config, <VirtualHost>, <Global> or <Anonymous> (not nested)',
       "d.conf:12: <Directory> section already configured for '/srv/a' (first at line 3) — merge the two sections into one",
@@ -76,10 +76,10 @@ describe('<Directory> in the configuration', () => {
   });
 
   it('lenient mode: a per-directory setting ftpkit cannot apply is a warning that says so', () => {
-    const r = parseConfig('<Directory /srv/a>\nUmask 077\n</Directory>\n', { file: 'l.conf', lenient: true });
+    const r = parseConfig('<Directory /srv/a>\nShowSymlinks off\n</Directory>\n', { file: 'l.conf', lenient: true });
     expect(r.ok).toBe(true);
     expect(r.warnings.map((w) => formatDiagnostic(w))).toEqual([
-      'l.conf:2: warning: Umask inside <Directory> is not implemented by ftpkit: only <Limit> sections apply per directory; Umask is not applied to <Directory /srv/a> — move Umask out of the <Directory> section (it then applies to the whole server or <Anonymous> section), or express the restriction with <Limit> (e.g. <Limit STOR> DenyAll)',
+      'l.conf:2: warning: ShowSymlinks inside <Directory> is not implemented by ftpkit: only <Limit> sections and AllowOverwrite, AllowStoreRestart, AllowRetrieveRestart, HiddenStores, DeleteAbortedStores, Umask apply per directory; ShowSymlinks is not applied to <Directory /srv/a> — move ShowSymlinks out of the <Directory> section (it then applies to the whole server or <Anonymous> section)',
     ]);
   });
 
