@@ -94,6 +94,19 @@ export interface SessionTlsConfig {
   allowCcc?: boolean;
 }
 
+/**
+ * The settings that can differ by path (ProFTPD `<Directory>`: AllowOverwrite,
+ * AllowStoreRestart, AllowRetrieveRestart, DeleteAbortedStores). The session's own
+ * values ({@link SessionConfig.allowOverwrite}…) apply where
+ * {@link SessionConfig.pathSettings} gives none.
+ */
+export interface PathSettings {
+  allowOverwrite: boolean;
+  allowStoreRestart: boolean;
+  allowRetrieveRestart: boolean;
+  deleteAbortedStores: boolean;
+}
+
 export interface SessionConfig {
   /** ServerName, shown in the default banner. Default `ftpkit`. */
   serverName?: string;
@@ -148,6 +161,16 @@ export interface SessionConfig {
   allowRetrieveRestart?: boolean;
   /** DeleteAbortedStores: discard a partial upload instead of keeping it. Default `false`. */
   deleteAbortedStores?: boolean;
+  /**
+   * Per-path settings (ProFTPD `<Directory>`): called with the normalised virtual path
+   * of the file a command acts on — STOR/APPE/REST+STOR (AllowStoreRestart,
+   * AllowOverwrite, DeleteAbortedStores), RETR (AllowRetrieveRestart), RNTO's target
+   * (AllowOverwrite) — and the keys it returns win over the session's values above;
+   * `undefined` or a missing key keeps them. Called on every such command, by every
+   * session sharing this config: keep it cheap (cache by path, bounded) and pure.
+   * Default: none (the same values everywhere).
+   */
+  pathSettings?: (path: string) => Readonly<Partial<PathSettings>> | undefined;
   /** The session's class names (`<Class>`), first = the class. */
   classes?: readonly string[];
   /** Advertise UTF8 in FEAT and accept `OPTS UTF8 ON` (RFC 2640). Default `true`. */
@@ -195,6 +218,7 @@ export interface EffectiveConfig {
   readonly allowStoreRestart: boolean;
   readonly allowRetrieveRestart: boolean;
   readonly deleteAbortedStores: boolean;
+  readonly pathSettings: ((path: string) => Readonly<Partial<PathSettings>> | undefined) | undefined;
   readonly classes: readonly string[];
   readonly useUtf8: boolean;
   readonly showDotFiles: boolean;
@@ -251,6 +275,7 @@ export function effectiveConfig(config: SessionConfig): EffectiveConfig {
     allowStoreRestart: config.allowStoreRestart ?? true,
     allowRetrieveRestart: config.allowRetrieveRestart ?? true,
     deleteAbortedStores: config.deleteAbortedStores ?? false,
+    pathSettings: config.pathSettings,
     classes: config.classes ?? EMPTY,
     useUtf8: config.useUtf8 ?? true,
     showDotFiles: config.showDotFiles ?? false,
@@ -259,6 +284,12 @@ export function effectiveConfig(config: SessionConfig): EffectiveConfig {
   });
   cache.set(config, effective);
   return effective;
+}
+
+/** A per-path setting at `path` ({@link SessionConfig.pathSettings}), else the session's value. */
+export function settingAt<K extends keyof PathSettings>(config: EffectiveConfig, key: K, path: string): PathSettings[K] {
+  const value = config.pathSettings?.(path)?.[key];
+  return value === undefined ? config[key] : value;
 }
 
 function effectiveTls(tls: SessionTlsConfig): EffectiveTlsConfig {

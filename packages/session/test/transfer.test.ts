@@ -186,7 +186,7 @@ describe('STOR / APPE / STOU', () => {
     await strict.send('TYPE I');
     await strict.send('REST 3');
     await strict.send('PASV');
-    expect(await strict.send('STOR hello.txt')).toEqual(['451 hello.txt: Restart not permitted, try again']);
+    expect(await strict.send('STOR hello.txt')).toEqual(['451 hello.txt: Append/Restart not permitted, try again']);
   });
 
   it('AllowOverwrite off refuses an existing file', async () => {

@@ -5,6 +5,7 @@
  */
 import { formatTimeVal, parseMfmtArg } from '@ftpkit/command';
 import { quotePathname } from '@ftpkit/reply';
+import { settingAt } from '../config.js';
 import type { Session } from '../core.js';
 import { fileErrorReply } from '../errors.js';
 
@@ -165,7 +166,7 @@ export async function rnto(s: Session, c: Cmd): Promise<void> {
     s.reply(553, `${arg}: File name not allowed`);
     return;
   }
-  if (!s.cfg.allowOverwrite && c.path !== from && (await exists(s, c.path))) {
+  if (c.path !== from && !settingAt(s.cfg, 'allowOverwrite', c.path) && (await exists(s, c.path))) {
     s.reply(550, `${arg}: Rename permission denied`);
     return;
   }

@@ -14,6 +14,7 @@
  */
 import { parseModeArg, parseRestArg, parseStruArg, parseTypeArg } from '@ftpkit/command';
 import { FromCrlf, ToCrlf } from '../ascii.js';
+import { settingAt } from '../config.js';
 import type { Session, Transfer } from '../core.js';
 import { errorCode, fileErrorReply, portError, transferErrorReply } from '../errors.js';
 import type { TransferEndReason } from '../events.js';
@@ -175,7 +176,7 @@ export async function retr(s: Session, c: Cmd): Promise<void> {
   let reason: TransferEndReason = 'file-error';
   let source: ByteSource | undefined;
   try {
-    if (t.offset > 0 && !s.cfg.allowRetrieveRestart) {
+    if (t.offset > 0 && !settingAt(s.cfg, 'allowRetrieveRestart', c.path)) {
       s.transferReply(t, 451, `${arg}: Restart not permitted, try again`);
       return;
     }
@@ -267,10 +268,10 @@ function uniqueName(s: Session, attempt: number, c: Cmd): string {
   return joinPath(dir, stem + suffix);
 }
 
-/** Finish a cut-short upload: keep the partial file unless DeleteAbortedStores. */
-async function closeAborted(s: Session, sink: ByteSink): Promise<void> {
+/** Finish a cut-short upload: keep the partial file unless DeleteAbortedStores (the file's). */
+async function closeAborted(s: Session, sink: ByteSink, path: string): Promise<void> {
   try {
-    if (s.cfg.deleteAbortedStores) await sink.abort();
+    if (settingAt(s.cfg, 'deleteAbortedStores', path)) await sink.abort();
     else await sink.end();
   } catch (error) {
     s.emit?.({ type: 'error', level: 'error', message: 'closing an aborted upload failed', error, verb: undefined });
@@ -297,13 +298,17 @@ async function store(s: Session, c: Cmd, verb: 'STOR' | 'APPE' | 'STOU'): Promis
       return;
     }
     const offset = t.offset;
-    if (offset > 0 && !s.cfg.allowStoreRestart) {
-      s.transferReply(t, 451, `${arg}: Restart not permitted, try again`);
-      return;
-    }
-    if (verb === 'STOR' && offset === 0 && !s.cfg.allowOverwrite && (await exists(s, c.path))) {
-      s.transferReply(t, 550, `${arg}: Overwrite permission denied`);
-      return;
+    // ProFTPD mod_xfer `xfer_pre_stor`, with the settings of the file's path: an existing
+    // file is not replaced, resumed (REST + STOR) included, under AllowOverwrite off, and
+    // not extended (REST + STOR, APPE) under AllowStoreRestart off.
+    if (verb !== 'STOU') {
+      const overwrite = verb === 'APPE' || settingAt(s.cfg, 'allowOverwrite', c.path);
+      const resume = (offset === 0 && verb !== 'APPE') || settingAt(s.cfg, 'allowStoreRestart', c.path);
+      if ((!overwrite || !resume) && (await exists(s, c.path))) {
+        if (!overwrite) s.transferReply(t, 550, `${arg}: Overwrite permission denied`);
+        else s.transferReply(t, 451, `${arg}: Append/Restart not permitted, try again`);
+        return;
+      }
     }
     const writeMode = verb === 'APPE' ? 'append' : offset > 0 ? 'offset' : 'create';
     for (let attempt = 0; sink === undefined; attempt++) {
@@ -356,7 +361,7 @@ async function store(s: Session, c: Cmd, verb: 'STOR' | 'APPE' | 'STOU'): Promis
     } catch (error) {
       conn.destroy();
       if (t.aborted !== undefined) {
-        await closeAborted(s, sink);
+        await closeAborted(s, sink, t.path);
         return;
       }
       if (t.fileError !== undefined) {
@@ -366,7 +371,7 @@ async function store(s: Session, c: Cmd, verb: 'STOR' | 'APPE' | 'STOU'): Promis
         return;
       }
       reason = 'data-error';
-      await closeAborted(s, sink);
+      await closeAborted(s, sink, t.path);
       const r = transferErrorReply('data', error);
       s.transferReply(t, r.code, r.text);
       return;
