@@ -6,12 +6,12 @@
  * - every PassivePorts range is scanned on the server's bind address the way the guide
  *   uses nmap: try to bind each port; the ones another process holds are listed;
  * - the range is compared with MaxClients (one passive port per session at a time).
- * It also lists each `<Directory>` section: the path it covers and its `<Limit>` sections.
+ * It also lists each `<Directory>` section: the path it covers, its `<Limit>` sections and its settings.
  */
 import { createServer } from 'node:net';
 import { existsSync, statSync } from 'node:fs';
 
-import { directoryPath, formatDiagnostic, type DirectorySection, type FtpkitConfig, type HostSpec, type LimitSection, type ServerConfig } from '@ftpkit/config';
+import { directoryPath, formatDiagnostic, type DirectorySection, type DirectorySettings, type FtpkitConfig, type HostSpec, type LimitSection, type ServerConfig } from '@ftpkit/config';
 import { loadAuthGroupFile, loadAuthUserFile } from '@ftpkit/config/node';
 import { DnsCache } from '@ftpkit/masquerade/node';
 import { classifyAddress } from './address.js';
@@ -307,8 +307,22 @@ function describeDirectory(d: DirectorySection, anonymousRoot?: string): string 
   const relative = anonymousRoot !== undefined && !d.path.startsWith('/') && !d.path.startsWith('~');
   const shown = path ?? `${relative ? `${anonymousRoot.replace(/\/$/, '')}/` : ''}${d.path} (resolved at each login)`;
   const covers = d.path.endsWith('/*') ? 'what is inside the directory, not the directory itself' : 'the directory and everything below it';
-  const limits = d.limits.length === 0 ? 'no <Limit> sections' : d.limits.map(describeLimit).join(', ');
-  return `${d.label}: ${shown} (${covers}): ${limits}`;
+  const parts = [...d.limits.map(describeLimit), ...describeDirectorySettings(d.settings ?? {})];
+  return `${d.label}: ${shown} (${covers}): ${parts.length === 0 ? 'no <Limit> sections' : parts.join(', ')}`;
+}
+
+/** A section's settings as directives (`AllowOverwrite on`, `Umask 077 027`). */
+function describeDirectorySettings(d: DirectorySettings): string[] {
+  const onOff = (v: boolean): string => (v ? 'on' : 'off');
+  const octal = (v: number): string => `0${v.toString(8).padStart(2, '0')}`;
+  const out: string[] = [];
+  if (d.allowOverwrite !== undefined) out.push(`AllowOverwrite ${onOff(d.allowOverwrite)}`);
+  if (d.allowStoreRestart !== undefined) out.push(`AllowStoreRestart ${onOff(d.allowStoreRestart)}`);
+  if (d.allowRetrieveRestart !== undefined) out.push(`AllowRetrieveRestart ${onOff(d.allowRetrieveRestart)}`);
+  if (d.deleteAbortedStores !== undefined) out.push(`DeleteAbortedStores ${onOff(d.deleteAbortedStores)}`);
+  if (d.hiddenStores !== undefined) out.push(d.hiddenStores === false ? 'HiddenStores off' : `HiddenStores ${d.hiddenStores.prefix} ${d.hiddenStores.suffix}`);
+  if (d.umask !== undefined) out.push(`Umask ${octal(d.umask.file)} ${octal(d.umask.dir)}`);
+  return out;
 }
 
 /** The report for a terminal. */

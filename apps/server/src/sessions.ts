@@ -17,11 +17,22 @@
  * `~user` and `%u` paths once per root and home. Only configurations with
  * `<Directory>` sections key their SessionConfig by root and home; the others stay
  * shared by every session with the same effective configuration and local end.
+ *
+ * Per-directory settings (ProFTPD reads them from the `<Directory>` that matches the
+ * command's target, `get_param_ptr(CURRENT_CONF, …)`): AllowOverwrite,
+ * AllowStoreRestart, AllowRetrieveRestart and DeleteAbortedStores reach the session
+ * core through `SessionConfig.pathSettings`; HiddenStores, DeleteAbortedStores and
+ * Umask belong to the file system, so a login whose sections set them (or whose Umask
+ * gives directories another mask) gets a file system that opens each upload, and
+ * creates each directory, through a file system made with the settings of that path.
+ * Both ask one lookup per root and home, shared by the login's SessionConfig, with a
+ * bounded cache by virtual path.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, posix, relative, sep } from 'node:path';
 import {
   checkLimit,
+  directorySettings,
   directoryTree,
   expandTilde,
   failedLoginDelayMs,
@@ -29,12 +40,14 @@ import {
   groupsOf,
   resolveSessionConfig,
   selectServer,
+  type DirectorySettings,
   type DirectoryTree,
   type EffectiveConfig,
   type FtpkitConfig,
   type LimitSection,
   type LocalEndpoint,
   type ServerConfig,
+  type Settings,
 } from '@ftpkit/config';
 import type { AuthenticatedUser, Authenticator, FileSystem, SessionConfig } from '@ftpkit/session';
 import type { FlagUser } from './defaults.js';
@@ -140,6 +153,99 @@ interface LoginPlace {
 /** The host path of a virtual path (normalised, absolute) inside `root`. */
 function hostPath(root: string, virtual: string): string {
   return root === '/' ? virtual : posix.join(root, virtual);
+}
+
+/** Per-directory answers kept for one login place before the cache starts over. */
+const PATH_CACHE_MAX = 512;
+
+/** The `<Directory>` sections of one login place: the tree (for `<Limit>`) and the settings by virtual path. */
+class LoginDirectories {
+  #tree: DirectoryTree | undefined;
+  readonly #cache = new Map<string, DirectorySettings>();
+  /** Some section sets a per-directory setting. */
+  readonly hasSettings: boolean;
+  /** Some section sets a setting of the file system (HiddenStores, DeleteAbortedStores, Umask). */
+  readonly hasFsSettings: boolean;
+
+  constructor(
+    private readonly root: string,
+    sections: EffectiveConfig['settings']['directories'],
+    private readonly build: () => DirectoryTree,
+  ) {
+    const set = sections.filter((d) => d.settings !== undefined).map((d) => d.settings as DirectorySettings);
+    this.hasSettings = set.length > 0;
+    this.hasFsSettings = set.some((d) => d.hiddenStores !== undefined || d.deleteAbortedStores !== undefined || d.umask !== undefined);
+  }
+
+  get tree(): DirectoryTree {
+    return (this.#tree ??= this.build());
+  }
+
+  /** The settings the sections give a virtual path (the core's and the file system's). */
+  readonly settingsAt = (virtual: string): DirectorySettings => {
+    let hit = this.#cache.get(virtual);
+    if (hit === undefined) {
+      hit = directorySettings(this.tree, hostPath(this.root, virtual));
+      if (this.#cache.size >= PATH_CACHE_MAX) this.#cache.clear();
+      this.#cache.set(virtual, hit);
+    }
+    return hit;
+  };
+}
+
+/** What a file system is made with: the settings of one path. */
+type FsSettings = Pick<Settings, 'hiddenStores' | 'deleteAbortedStores' | 'umask'>;
+
+/** The file system settings at a path: the sections' values over the login's. */
+function fsSettings(base: Settings, dir: DirectorySettings): FsSettings {
+  const hidden = dir.hiddenStores === undefined ? base.hiddenStores : dir.hiddenStores === false ? undefined : dir.hiddenStores;
+  return {
+    ...(hidden === undefined ? {} : { hiddenStores: hidden }),
+    deleteAbortedStores: dir.deleteAbortedStores ?? base.deleteAbortedStores,
+    umask: dir.umask ?? base.umask,
+  };
+}
+
+function fsKey(s: FsSettings): string {
+  return `${s.hiddenStores === undefined ? '' : `${s.hiddenStores.prefix}\0${s.hiddenStores.suffix}`}\0${s.deleteAbortedStores}\0${s.umask.file}`;
+}
+
+/**
+ * A login's file system whose uploads and new directories depend on the path: STOR,
+ * APPE and STOU open the file through a file system made with the settings at the
+ * file's path (HiddenStores, DeleteAbortedStores, Umask), MKD creates the directory
+ * through one whose file mask is the directory mask at its path (Umask's second value,
+ * ProFTPD `DirUmask`); every other operation goes to `base`. One file system per
+ * distinct setting, made on first use.
+ */
+function perPathFileSystem(base: FileSystem, baseSettings: FsSettings, at: (virtual: string) => FsSettings, make: (settings: FsSettings) => FileSystem): FileSystem {
+  const made = new Map<string, FileSystem>([[fsKey(baseSettings), base]]);
+  const with_ = (settings: FsSettings): FileSystem => {
+    const key = fsKey(settings);
+    let fs = made.get(key);
+    if (fs === undefined) {
+      fs = make(settings);
+      made.set(key, fs);
+    }
+    return fs;
+  };
+  const enter = base.enter?.bind(base);
+  return {
+    stat: (path) => base.stat(path),
+    list: (path) => base.list(path),
+    read: (path, options) => base.read(path, options),
+    write: (path, options) => with_(at(path)).write(path, options),
+    mkdir: (path) => {
+      const settings = at(path);
+      return with_({ ...settings, umask: { file: settings.umask.dir, dir: settings.umask.dir } }).mkdir(path);
+    },
+    rmdir: (path) => base.rmdir(path),
+    unlink: (path) => base.unlink(path),
+    rename: (from, to) => base.rename(from, to),
+    chmod: (path, mode) => base.chmod(path, mode),
+    setModificationTime: (path, mtime) => base.setModificationTime(path, mtime),
+    ...(enter === undefined ? {} : { enter }),
+  };
 }
 
 interface ConnectionInfo {
@@ -288,6 +394,8 @@ export class SessionPlanner {
   }
 
   private readonly configs = new WeakMap<EffectiveConfig, Map<string, SessionConfig>>();
+  /** The `<Directory>` sections of each effective configuration, per login root and home. */
+  private readonly logins = new WeakMap<EffectiveConfig, Map<string, LoginDirectories>>();
   /** Root and home of each authenticated login, for `onLogin`. */
   private readonly places = new WeakMap<AuthenticatedUser, LoginPlace>();
 
@@ -296,14 +404,46 @@ export class SessionPlanner {
     return this.findUser(effective, name)?.home;
   }
 
-  /** The `<Directory>` sections of a login, their paths made absolute. */
-  private directories(effective: EffectiveConfig, place: LoginPlace): DirectoryTree {
-    return directoryTree(effective.settings.directories, {
-      anonymousRoot: effective.anonymous === undefined ? undefined : place.root,
-      user: effective.user,
-      home: place.home,
-      homeOf: (name) => this.homeOf(effective, name),
-    });
+  /** The `<Directory>` sections of a login, their paths made absolute (one per root and home). */
+  private directories(effective: EffectiveConfig, place: LoginPlace): LoginDirectories {
+    let byPlace = this.logins.get(effective);
+    if (byPlace === undefined) {
+      byPlace = new Map();
+      this.logins.set(effective, byPlace);
+    }
+    const key = `${place.root}\0${place.home ?? ''}`;
+    let dirs = byPlace.get(key);
+    if (dirs === undefined) {
+      dirs = new LoginDirectories(place.root, effective.settings.directories, () =>
+        directoryTree(effective.settings.directories, {
+          anonymousRoot: effective.anonymous === undefined ? undefined : place.root,
+          user: effective.user,
+          home: place.home,
+          homeOf: (name) => this.homeOf(effective, name),
+        }),
+      );
+      byPlace.set(key, dirs);
+    }
+    return dirs;
+  }
+
+  /** A login's file system: per path when its `<Directory>` sections or its directory Umask need it. */
+  private fileSystem(root: string, effective: EffectiveConfig, place: LoginPlace): FileSystem {
+    const s = effective.settings;
+    const base = this.deps.fileSystemFor(root, effective);
+    const dirs = s.directories.length === 0 ? undefined : this.directories(effective, place);
+    if (dirs?.hasFsSettings !== true && s.umask.dir === s.umask.file) return base;
+    const none: DirectorySettings = {};
+    return perPathFileSystem(
+      base,
+      fsSettings(s, none),
+      (virtual) => fsSettings(s, dirs?.hasFsSettings === true ? dirs.settingsAt(virtual) : none),
+      // fileSystemFor sees the login's configuration as it applies at that path.
+      (settings) => {
+        const { hiddenStores: _login, ...rest } = s;
+        return this.deps.fileSystemFor(root, { ...effective, settings: { ...rest, ...settings } });
+      },
+    );
   }
 
   private buildSessionConfig(effective: EffectiveConfig, conn: LocalEnd, place?: LoginPlace): SessionConfig {
@@ -320,7 +460,7 @@ export class SessionPlanner {
         if (a.user === anon.user) anonymousUsers.add(a.alias);
       }
     }
-    let tree: DirectoryTree | undefined;
+    const dirs = place === undefined ? undefined : this.directories(effective, place);
     const out: SessionConfig = {
       serverName: s.serverName,
       serverIdent: s.serverIdent.on ? (s.serverIdent.text ?? true) : false,
@@ -336,7 +476,7 @@ export class SessionPlanner {
           ...(ctx.groups.length === 0 ? {} : { groups: ctx.groups }),
           ...(verb === 'LOGIN' ? { phase: 'pass' as const } : {}),
           // The core names the virtual path (the file's or the directory's); <Directory> names host paths.
-          ...(place === undefined ? {} : { path: hostPath(place.root, ctx.path), directories: (tree ??= this.directories(effective, place)) }),
+          ...(place === undefined || dirs === undefined ? {} : { path: hostPath(place.root, ctx.path), directories: dirs.tree }),
         }).allowed
           ? 'allow'
           : 'deny',
@@ -357,6 +497,8 @@ export class SessionPlanner {
       allowStoreRestart: s.allowStoreRestart,
       allowRetrieveRestart: s.allowRetrieveRestart,
       deleteAbortedStores: s.deleteAbortedStores,
+      // <Directory> AllowOverwrite, AllowStoreRestart, AllowRetrieveRestart, DeleteAbortedStores.
+      ...(dirs?.hasSettings === true ? { pathSettings: dirs.settingsAt } : {}),
       classes: effective.className === undefined ? [] : [effective.className],
       showDotFiles: /(^|\s)-\w*a/.test(s.listOptions ?? ''),
       anonymousUsers: [...anonymousUsers],
@@ -387,7 +529,7 @@ export class SessionPlanner {
         const anon = findAnonymous(config, server, user);
         let account: AuthenticatedUser | undefined;
         let after: EffectiveConfig | undefined;
-        let place: LoginPlace | undefined;
+        let place: LoginPlace;
         const resolveAs = (name: string, groups: readonly string[]): EffectiveConfig | undefined => {
           const r = resolveSessionConfig(config, {
             localAddress: conn.localAddress,
@@ -410,15 +552,15 @@ export class SessionPlanner {
           // `<Anonymous ~ftp>`: the home of that user (as ProFTPD resolves it at login).
           const anonHome = anon.user === undefined ? undefined : this.homeOf(connectEffective, anon.user);
           const root = expandTilde(anon.dir, { home: anonHome, homeOf: (name) => this.homeOf(connectEffective, name) }) ?? anon.dir;
+          place = { root, home: anonHome ?? root };
           account = {
             name: anon.user ?? user,
             groups: after.groups,
             anonymous: true,
-            fileSystem: this.deps.fileSystemFor(root, after),
+            fileSystem: this.fileSystem(root, after, place),
             home: '/',
             readOnly: false,
           };
-          place = { root, home: anonHome ?? root };
         } else {
           const alias = [...server.userAliases, ...config.global.userAliases].find((a) => a.alias === user);
           const name = alias?.user ?? user;
@@ -448,14 +590,14 @@ export class SessionPlanner {
           const rootRule = after.root;
           // `~` / `~/x` in DefaultRoot stand for the user's home.
           const root = rootRule === undefined ? '/' : (expandTilde(rootRule, { home: entry.home }) ?? rootRule);
+          place = { root, home: entry.home };
           account = {
             name,
             groups,
             anonymous: false,
-            fileSystem: this.deps.fileSystemFor(root, after),
+            fileSystem: this.fileSystem(root, after, place),
             home: homeInside(root, entry.home),
           };
-          place = { root, home: entry.home };
         }
         // MaxClients / MaxClientsPerHost, counted at PASS over authenticated sessions (§7.2).
         const settings = after.settings;
@@ -477,7 +619,7 @@ export class SessionPlanner {
           }
         }
         this.deps.table.authenticated(conn.sessionId);
-        if (place !== undefined) this.places.set(account, place);
+        this.places.set(account, place);
         return account;
       },
     };

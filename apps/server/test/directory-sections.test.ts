@@ -1,10 +1,13 @@
 /**
  * `<Directory>` sections end to end: `ftpkit serve --config` with ProFTPD's upload-only
- * anonymous directory (Debian's anonymous.conf sample) and with per-user directories
- * under `DefaultRoot ~`, checked with raw dialogues and curl.
+ * anonymous directory (Debian's anonymous.conf sample), with per-user directories
+ * under `DefaultRoot ~`, and with per-directory settings (a server-wide `AllowOverwrite
+ * off` turned on in one directory, Umask, AllowStoreRestart, HiddenStores,
+ * DeleteAbortedStores), checked with raw dialogues (ProFTPD 1.3.8's reply texts), the
+ * modes of the files on disk, and curl.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cleanup, dataConnection, freePort, RawFtp, runCli, serve, tempDir } from './helpers.js';
@@ -14,17 +17,21 @@ afterAll(cleanup);
 
 type Reply = { code: number; text: string };
 
-/** STOR over a passive data connection: the replies (150 + final, or the refusal). */
-async function stor(raw: RawFtp, name: string, body: string): Promise<Reply[]> {
+/** STOR (or APPE) over a passive data connection: the replies (150 + final, or the refusal). */
+async function upload(raw: RawFtp, verb: 'STOR' | 'APPE', name: string, body: string): Promise<Reply[]> {
   const p = await raw.pasv();
   const d = dataConnection(p.port);
-  const r = await raw.cmd(`STOR ${name}`);
+  const r = await raw.cmd(`${verb} ${name}`);
   if (r.code !== 150) {
     d.socket.destroy();
     return [r];
   }
   d.socket.end(body);
   return [r, await raw.read()];
+}
+
+function stor(raw: RawFtp, name: string, body: string): Promise<Reply[]> {
+  return upload(raw, 'STOR', name, body);
 }
 
 /** RETR over a passive data connection: the replies and the bytes. */
@@ -100,6 +107,29 @@ TimeoutStalled 300
 `,
   );
   return conf;
+}
+
+/**
+ * A loopback configuration for real users under `DefaultRoot ~` (AuthUserFile with one
+ * password for all), followed by `body`: its path and port.
+ */
+async function usersConf(dir: string, homes: Record<string, string>, password: string, body: string): Promise<{ conf: string; port: number }> {
+  const hash = execFileSync('openssl', ['passwd', '-6', password], { encoding: 'utf8' }).trim();
+  const lines = Object.entries(homes).map(([name, home], i) => `${name}:${hash}:${1000 + i}:${1000 + i}::${home}:/bin/sh\n`);
+  writeFileSync(join(dir, 'ftpd.passwd'), lines.join(''));
+  const port = await freePort();
+  const conf = join(dir, 'proftpd.conf');
+  writeFileSync(
+    conf,
+    `Port ${port}
+DefaultAddress 127.0.0.1
+SocketBindTight on
+AuthUserFile ${join(dir, 'ftpd.passwd')}
+RequireValidShell off
+DefaultRoot ~
+${body}`,
+  );
+  return { conf, port };
 }
 
 describe('<Directory> inside <Anonymous>: the upload-only directory of anonymous.conf', () => {
@@ -189,19 +219,11 @@ describe('<Directory> for real users under DefaultRoot ~', () => {
       writeFileSync(join(home, 'ro', 'keep.txt'), 'keep\n');
       writeFileSync(join(home, 'hello.txt'), 'hello\n');
     }
-    const hash = execFileSync('openssl', ['passwd', '-6', 'dir-Secret'], { encoding: 'utf8' }).trim();
-    writeFileSync(join(dir, 'ftpd.passwd'), `alice:${hash}:1000:1000::${homes.alice}:/bin/sh\nbob:${hash}:1001:1001::${homes.bob}:/bin/sh\n`);
-    const port = await freePort();
-    const conf = join(dir, 'proftpd.conf');
-    writeFileSync(
-      conf,
-      `Port ${port}
-DefaultAddress 127.0.0.1
-SocketBindTight on
-AuthUserFile ${join(dir, 'ftpd.passwd')}
-RequireValidShell off
-AllowOverwrite on
-DefaultRoot ~
+    const { conf, port } = await usersConf(
+      dir,
+      homes,
+      'dir-Secret',
+      `AllowOverwrite on
 <Directory ~/incoming>
   <Limit READ>
     DenyAll
@@ -252,3 +274,193 @@ DefaultRoot ~
     await s.stop();
   });
 });
+
+const mode = (path: string): number => statSync(path).mode & 0o777;
+
+/** Whether `condition` becomes true within 2 s (polled). */
+async function eventually(condition: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return condition();
+}
+
+/** A user `alice` under `DefaultRoot ~`, with the sections under test. */
+async function setup(): Promise<{ dir: string; home: string; port: number; conf: string }> {
+  const dir = tempDir();
+  const home = join(dir, 'home', 'alice');
+  for (const sub of ['incoming', 'drop', 'scratch']) mkdirSync(join(home, sub), { recursive: true });
+  writeFileSync(join(home, 'top.txt'), 'top\n');
+  writeFileSync(join(home, 'incoming', 'old.txt'), 'old\n');
+  writeFileSync(join(home, 'drop', 'part.bin'), '0123456789');
+  const { conf, port } = await usersConf(
+    dir,
+    { alice: home },
+    'set-Secret',
+    `AllowOverwrite off
+AllowStoreRestart on
+Umask 022
+<Directory ~/incoming>
+  AllowOverwrite on
+  Umask 077 027
+</Directory>
+<Directory ~/drop>
+  AllowStoreRestart off
+  AllowOverwrite on
+  HiddenStores on
+</Directory>
+<Directory ${home}/scratch>
+  DeleteAbortedStores on
+</Directory>
+`,
+  );
+  return { dir, home, port, conf };
+}
+
+async function login(port: number): Promise<RawFtp> {
+  const raw = await RawFtp.connect(port);
+  expect((await raw.read()).code).toBe(220);
+  expect((await raw.login('alice', 'set-Secret')).code).toBe(230);
+  expect((await raw.cmd('TYPE I')).code).toBe(200);
+  return raw;
+}
+
+describe('<Directory> settings with ftpkit serve --config', () => {
+  it('ftpkit check lists each section with its settings', async () => {
+    const { home, conf } = await setup();
+    const check = await runCli(['check', '--config', conf, '--no-scan']);
+    expect(check.stdout).toContain('Syntax OK');
+    expect(check.stdout).toContain(`<Directory ~/incoming> (${conf}:10): ~/incoming (resolved at each login) (the directory and everything below it): AllowOverwrite on, Umask 077 027`);
+    expect(check.stdout).toContain(`<Directory ${home}/scratch> (${conf}:19): ${home}/scratch (the directory and everything below it): DeleteAbortedStores on`);
+    expect(check.code).toBe(0);
+  });
+
+  it('AllowOverwrite and Umask per directory: STOR, RNTO and MKD, the modes on disk', async () => {
+    const { home, port } = await setup();
+    const s = await serve(['--config', conf(home)]);
+    const raw = await login(port);
+
+    // Server-wide AllowOverwrite off: ProFTPD's 550.
+    expect(await upload(raw, 'STOR', 'top.txt', 'x')).toEqual([{ code: 550, text: 'top.txt: Overwrite permission denied' }]);
+    expect(readFileSync(join(home, 'top.txt'), 'utf8')).toBe('top\n');
+    // <Directory ~/incoming> AllowOverwrite on: by relative, absolute and cwd-relative names.
+    expect((await upload(raw, 'STOR', 'incoming/old.txt', 'new\n')).map((r) => r.code)).toEqual([150, 226]);
+    expect(readFileSync(join(home, 'incoming', 'old.txt'), 'utf8')).toBe('new\n');
+    expect((await upload(raw, 'STOR', '/incoming/old.txt', 'newer\n')).map((r) => r.code)).toEqual([150, 226]);
+    expect((await raw.cmd('CWD incoming')).code).toBe(250);
+    expect((await upload(raw, 'STOR', 'old.txt', 'newest\n')).map((r) => r.code)).toEqual([150, 226]);
+    expect(readFileSync(join(home, 'incoming', 'old.txt'), 'utf8')).toBe('newest\n');
+    expect(await upload(raw, 'STOR', '../top.txt', 'x')).toEqual([{ code: 550, text: '../top.txt: Overwrite permission denied' }]);
+    expect((await raw.cmd('CWD /')).code).toBe(250);
+
+    // New files: Umask 077 inside incoming, the server's 022 elsewhere.
+    expect((await upload(raw, 'STOR', 'incoming/fresh.txt', 'f')).map((r) => r.code)).toEqual([150, 226]);
+    expect((await upload(raw, 'STOR', 'fresh.txt', 'f')).map((r) => r.code)).toEqual([150, 226]);
+    expect(mode(join(home, 'incoming', 'fresh.txt'))).toBe(0o600);
+    expect(mode(join(home, 'fresh.txt'))).toBe(0o644);
+    // New directories: Umask's second value (ProFTPD DirUmask) inside incoming.
+    expect((await raw.cmd('MKD incoming/sub')).code).toBe(257);
+    expect((await raw.cmd('MKD sub')).code).toBe(257);
+    expect(mode(join(home, 'incoming', 'sub'))).toBe(0o750);
+    expect(mode(join(home, 'sub'))).toBe(0o755);
+    // And below it: the section covers its whole subtree.
+    expect((await upload(raw, 'STOR', 'incoming/sub/deep.txt', 'd')).map((r) => r.code)).toEqual([150, 226]);
+    expect(mode(join(home, 'incoming', 'sub', 'deep.txt'))).toBe(0o600);
+
+    // RNTO onto an existing file: the target's directory decides. (ProFTPD 1.3.8 reads the
+    // setting of the RNFR source's directory instead, so a rename from a directory with
+    // AllowOverwrite on could replace a file where it is off; ftpkit protects the target.)
+    expect((await raw.cmd('RNFR fresh.txt')).code).toBe(350);
+    expect(await raw.cmd('RNTO top.txt')).toEqual({ code: 550, text: 'top.txt: Rename permission denied' });
+    expect((await raw.cmd('RNFR fresh.txt')).code).toBe(350);
+    expect(await raw.cmd('RNTO incoming/old.txt')).toEqual({ code: 250, text: 'Rename successful' });
+    expect(readFileSync(join(home, 'incoming', 'old.txt'), 'utf8')).toBe('f');
+    raw.close();
+    await s.stop();
+  });
+
+  it('AllowStoreRestart off in one directory: REST + STOR is 451 there and resumes elsewhere; HiddenStores hides the upload in progress', async () => {
+    const { home, port } = await setup();
+    const s = await serve(['--config', conf(home)]);
+    const raw = await login(port);
+
+    expect(await raw.cmd('REST 4')).toEqual({ code: 350, text: 'Restarting at 4. Send STORE or RETRIEVE to initiate transfer' });
+    expect(await upload(raw, 'STOR', 'drop/part.bin', 'XYZ')).toEqual([{ code: 451, text: 'drop/part.bin: Append/Restart not permitted, try again' }]);
+    expect(await upload(raw, 'APPE', 'drop/part.bin', 'XYZ')).toEqual([{ code: 451, text: 'drop/part.bin: Append/Restart not permitted, try again' }]);
+    expect(readFileSync(join(home, 'drop', 'part.bin'), 'utf8')).toBe('0123456789');
+    // The server's AllowStoreRestart on applies outside drop: incoming (AllowOverwrite on) resumes.
+    expect((await raw.cmd('REST 2')).code).toBe(350);
+    expect((await upload(raw, 'STOR', 'incoming/old.txt', 'D!\n')).map((r) => r.code)).toEqual([150, 226]);
+    expect(readFileSync(join(home, 'incoming', 'old.txt'), 'utf8')).toBe('olD!\n');
+    // A resumed STOR replaces bytes: AllowOverwrite off (the server's) refuses it; APPE only appends.
+    expect((await raw.cmd('REST 2')).code).toBe(350);
+    expect(await upload(raw, 'STOR', 'top.txt', 'P!\n')).toEqual([{ code: 550, text: 'top.txt: Overwrite permission denied' }]);
+    expect((await upload(raw, 'APPE', 'top.txt', '+\n')).map((r) => r.code)).toEqual([150, 226]);
+    expect(readFileSync(join(home, 'top.txt'), 'utf8')).toBe('top\n+\n');
+
+    // HiddenStores on in drop: the upload is `.in.<name>.` until it completes.
+    const p = await raw.pasv();
+    const d = dataConnection(p.port);
+    expect((await raw.cmd('STOR drop/big.bin')).code).toBe(150);
+    d.socket.write('first half ');
+    expect(await eventually(() => readdirSync(join(home, 'drop')).includes('.in.big.bin.'))).toBe(true);
+    expect(existsSync(join(home, 'drop', 'big.bin'))).toBe(false);
+    d.socket.end('second half');
+    expect((await raw.read()).code).toBe(226);
+    expect(readFileSync(join(home, 'drop', 'big.bin'), 'utf8')).toBe('first half second half');
+    expect(readdirSync(join(home, 'drop')).sort()).toEqual(['big.bin', 'part.bin']);
+    // Elsewhere uploads are written in place (HiddenStores is off for the server).
+    const q = await raw.pasv();
+    const e = dataConnection(q.port);
+    expect((await raw.cmd('STOR inplace.bin')).code).toBe(150);
+    e.socket.write('partial');
+    expect(await eventually(() => existsSync(join(home, 'inplace.bin')) && statSync(join(home, 'inplace.bin')).size === 7)).toBe(true);
+    e.socket.end();
+    expect((await raw.read()).code).toBe(226);
+    raw.close();
+    await s.stop();
+  });
+
+  it('DeleteAbortedStores on in one directory: a cut-short upload is removed there and kept elsewhere', async () => {
+    const { home, port } = await setup();
+    const s = await serve(['--config', conf(home)]);
+    const raw = await login(port);
+    for (const name of ['scratch/cut.bin', 'cut.bin']) {
+      const p = await raw.pasv();
+      const d = dataConnection(p.port);
+      expect((await raw.cmd(`STOR ${name}`)).code).toBe(150);
+      d.socket.write('partial data');
+      await new Promise((r) => setTimeout(r, 100));
+      d.socket.resetAndDestroy();
+      expect((await raw.read()).code).toBe(426);
+    }
+    expect(existsSync(join(home, 'scratch', 'cut.bin'))).toBe(false);
+    expect(readFileSync(join(home, 'cut.bin'), 'utf8')).toBe('partial data');
+    raw.close();
+    await s.stop();
+  });
+
+  withCurl('with curl: uploads overwrite inside incoming and fail with 550 elsewhere', async () => {
+    const { dir, home, port } = await setup();
+    const s = await serve(['--config', conf(home)]);
+    const local = join(dir, 'top.txt');
+    writeFileSync(local, 'from curl\n');
+    const url = `ftp://alice:set-Secret@127.0.0.1:${port}`;
+    expect(curl(['-T', local, `${url}/incoming/old.txt`]).code).toBe(0);
+    expect(readFileSync(join(home, 'incoming', 'old.txt'), 'utf8')).toBe('from curl\n');
+    expect(mode(join(home, 'incoming', 'old.txt'))).toBe(0o644); // an existing file keeps its mode
+    expect(curl(['-T', local, `${url}/incoming/`]).code).toBe(0);
+    expect(mode(join(home, 'incoming', 'top.txt'))).toBe(0o600);
+    const refused = curl(['-T', local, `${url}/`]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/550/);
+    expect(readFileSync(join(home, 'top.txt'), 'utf8')).toBe('top\n');
+    await s.stop();
+  });
+});
+
+/** The configuration file of a home made by `setup` (two levels up). */
+function conf(home: string): string {
+  return join(home, '..', '..', 'proftpd.conf');
+}
