@@ -441,6 +441,23 @@ describe('<Directory> settings with ftpkit serve --config', () => {
     await s.stop();
   });
 
+  it("Umask's second value applies to new directories without any <Directory> section", async () => {
+    const dir = tempDir();
+    const home = join(dir, 'home', 'bob');
+    mkdirSync(home, { recursive: true });
+    const { conf, port } = await usersConf(dir, { bob: home }, 'set-Secret', 'Umask 022 077\n');
+    const s = await serve(['--config', conf]);
+    const raw = await RawFtp.connect(port);
+    await raw.read();
+    expect((await raw.login('bob', 'set-Secret')).code).toBe(230);
+    expect((await raw.cmd('MKD d')).code).toBe(257);
+    expect((await upload(raw, 'STOR', 'f.txt', 'f')).map((r) => r.code)).toEqual([150, 226]);
+    expect(mode(join(home, 'd'))).toBe(0o700);
+    expect(mode(join(home, 'f.txt'))).toBe(0o644);
+    raw.close();
+    await s.stop();
+  });
+
   withCurl('with curl: uploads overwrite inside incoming and fail with 550 elsewhere', async () => {
     const { dir, home, port } = await setup();
     const s = await serve(['--config', conf(home)]);

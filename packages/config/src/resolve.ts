@@ -15,13 +15,16 @@
  * 4. After an anonymous login, the `<Anonymous>` section's settings and limits; its
  *    `<Directory>` sections replace the server's.
  * 5. `<Directory>` sections: one per path (a merged one replaces the server's, the
- *    server's own replaces `<Global>`'s); matching paths is directory.ts's job.
+ *    server's own replaces `<Global>`'s); a setting a merged layer sets is removed from
+ *    the other sections (mod_ifsession); matching paths is directory.ts's job.
  */
 import { ClassRegistry, addressText, globMatch, mergeLayers, normalizeAddress, evalGroupExpr, type Layer } from '@ftpkit/classes';
 import {
   ACCUMULATING_KEYS,
   DEFAULT_SETTINGS,
   type AnonymousConfig,
+  type DirectorySection,
+  type DirectorySettings,
   type FtpkitConfig,
   type LimitSection,
   type DaemonSettings,
@@ -282,6 +285,31 @@ export function resolveSessionConfig(config: FtpkitConfig, ctx: SessionContext):
   return { ok: true, value: effective };
 }
 
+/** The settings `<Directory>` sections can hold (`DirectorySettings`). */
+const DIRECTORY_KEYS: readonly (keyof DirectorySettings)[] = ['allowOverwrite', 'allowStoreRestart', 'allowRetrieveRestart', 'deleteAbortedStores', 'hiddenStores', 'umask'];
+
+/**
+ * mod_ifsession removes a single-valued directive that a merged `<IfClass>`/`<IfUser>`/
+ * `<IfGroup>` section sets from the whole server tree before adding the section's own
+ * (`ifsess_remove_param`, reference §4.3): `<Directory>` sections outside the merged
+ * ones lose it, so `<IfUser bob> Umask 002` gives bob that umask in every directory.
+ * (ProFTPD keeps a section's `DirUmask`, the second value of a two-value Umask; ftpkit
+ * drops the pair.)
+ */
+function withoutMergedKeys(settings: Settings, setBy: Partial<Record<keyof Settings, unknown>>, applied: readonly Layer<SettingsLayer>[]): Settings {
+  const keys = DIRECTORY_KEYS.filter((k) => setBy[k] !== undefined);
+  if (keys.length === 0 || settings.directories.every((d) => d.settings === undefined)) return settings;
+  const merged = new Set(applied.flatMap((l) => l.content.directories ?? []));
+  const directories = settings.directories.map((d): DirectorySection => {
+    if (d.settings === undefined || merged.has(d) || !keys.some((k) => d.settings?.[k] !== undefined)) return d;
+    const rest: Record<string, unknown> = { ...d.settings };
+    for (const k of keys) delete rest[k];
+    const { settings: _dropped, ...section } = d;
+    return Object.keys(rest).length === 0 ? section : { ...section, settings: rest as DirectorySettings };
+  });
+  return { ...settings, directories };
+}
+
 /** Answers of {@link resolveSessionConfig}, per configuration object (bounded). */
 const resolved = new WeakMap<FtpkitConfig, Map<string, EffectiveConfig>>();
 const RESOLVED_MAX = 4096;
@@ -319,6 +347,7 @@ function resolveEffective(config: FtpkitConfig, server: ServerConfig, classes: C
     settings = { ...settings, directories: directories ?? [] };
     origin['directories'] = anonymous.label;
   }
+  settings = withoutMergedKeys(settings, merged.setBy, merged.applied);
   // One section per path: a merged (or the server's own) section replaces the others (§4.3).
   if (new Set(settings.directories.map((d) => d.path)).size !== settings.directories.length) {
     const seen = new Set<string>();

@@ -114,6 +114,19 @@ describe('directorySettings (the settings of a path)', () => {
     expect(directorySettings(t, '/srv/ftp/incoming/f')).toEqual({});
   });
 
+  it('a setting a matching <IfUser> sets is removed from the other sections (mod_ifsession), not from its own', () => {
+    const c = parseOk(`${conf}<IfUser bob>\nUmask 002\nAllowOverwrite off\n<Directory /srv/ftp/pub/*>\nAllowOverwrite on\n</Directory>\n</IfUser>\n`);
+    const bob = session(c, { remoteAddress: '198.51.100.9', authenticated: true, user: 'bob' });
+    expect(bob.settings.umask).toEqual({ file: 0o002, dir: 0o002 });
+    const t = directoryTree(bob.settings.directories, {});
+    // As ProFTPD 1.3.8 did with <IfUser alice> Umask 002: a new file in a `Umask 077 027` directory got 0664.
+    expect(directorySettings(t, '/srv/ftp/incoming/a')).toEqual({ hiddenStores: false, deleteAbortedStores: true, allowStoreRestart: true });
+    expect(directorySettings(t, '/srv/ftp/pub/x')).toEqual({ allowOverwrite: true, allowStoreRestart: true });
+    // Other users keep the sections as written.
+    const amy = session(c, { remoteAddress: '198.51.100.9', authenticated: true, user: 'amy' });
+    expect(directorySettings(directoryTree(amy.settings.directories, {}), '/srv/ftp/incoming/a')).toMatchObject({ allowOverwrite: true, umask: { file: 0o027, dir: 0o077 } });
+  });
+
   it('a <Directory> in a matching <IfUser> replaces the server section of the same path', () => {
     const c = parseOk(`${conf}<IfUser bob>\n<Directory /srv/ftp/incoming>\nAllowOverwrite off\n</Directory>\n</IfUser>\n`);
     const bob = session(c, { remoteAddress: '198.51.100.9', authenticated: true, user: 'bob' });
