@@ -219,14 +219,21 @@ export function parseOptsArg(arg: string | undefined): Result<{ command: string;
   return ok({ command: asciiUpper(arg.slice(0, sp)), options: arg.slice(sp + 1) });
 }
 
+const UTF8_ON: ReadonlySet<string> = new Set(['ON', 'YES', 'TRUE', '1']);
+const UTF8_OFF: ReadonlySet<string> = new Set(['OFF', 'NO', 'FALSE', '0']);
+
 /**
- * The options of `OPTS UTF8` (draft-ietf-ftpext-utf-8-option, used with RFC 2640): `ON`
- * (or nothing) → true, `OFF` → false, in any case. Else `501 Invalid UTF8 option`.
+ * The option of `OPTS UTF8` (draft-ietf-ftpext-utf-8-option, used with RFC 2640), read as
+ * ProFTPD 1.3.8 reads it: one boolean word, in any case (`ON`/`YES`/`TRUE`/`1` → true,
+ * `OFF`/`NO`/`FALSE`/`0` → false). No option or more than one word →
+ * `501 'OPTS UTF8' not understood`; another word → `501 Invalid UTF8 option`.
  */
 export function parseUtf8Option(options: string | undefined): Result<boolean> {
-  const o = asciiUpper((options ?? '').trim());
-  if (o === '' || o === 'ON') return ok(true);
-  if (o === 'OFF') return ok(false);
+  const w = words(options ?? '');
+  if (w.length !== 1) return fail('ERR_OPTS_UTF8_SYNTAX', 501, "'OPTS UTF8' not understood");
+  const o = asciiUpper(w[0] as string);
+  if (UTF8_ON.has(o)) return ok(true);
+  if (UTF8_OFF.has(o)) return ok(false);
   return fail('ERR_OPTS_UTF8_INVALID', 501, 'Invalid UTF8 option');
 }
 

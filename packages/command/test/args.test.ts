@@ -289,11 +289,16 @@ describe('OPTS (RFC 2389 §4) and MLST facts (RFC 3659 §7.8-§7.9)', () => {
   it.each([
     ['ON', true],
     ['on', true],
-    [undefined, true],
     [' ON ', true],
+    ['yes', true],
     ['OFF', false],
     ['off', false],
+    ['NO', false],
   ])('OPTS UTF8 %j', (o, on) => expect(parseUtf8Option(o)).toEqual({ ok: true, value: on }));
+
+  it.each([[undefined], [''], ['ON X']])('OPTS UTF8 %j → 501 not understood (ProFTPD)', (o) =>
+    expect(parseUtf8Option(o)).toEqual(refused('ERR_OPTS_UTF8_SYNTAX', 501, "'OPTS UTF8' not understood")),
+  );
 
   it('OPTS UTF8 MAYBE → 501', () => expect(parseUtf8Option('MAYBE')).toEqual(refused('ERR_OPTS_UTF8_INVALID', 501, 'Invalid UTF8 option')));
 

@@ -124,3 +124,43 @@ describe('SITE and HELP', () => {
     expect(help).toHaveLength(9);
   });
 });
+
+describe('OPTS UTF8', () => {
+  it('one boolean word; none or more is not understood', async () => {
+    const h = await ready();
+    await h.transcript(`
+      C: OPTS UTF8
+      S: 501 'OPTS UTF8' not understood
+      C: OPTS UTF8 ON X
+      S: 501 'OPTS UTF8' not understood
+      C: OPTS UTF8 NO
+      S: 200 UTF8 set to off
+    `);
+  });
+});
+
+describe('listings with -a', () => {
+  async function listed(h: Harness, command: string): Promise<string> {
+    const pasv = await h.send('PASV');
+    expect(pasv[0]).toMatch(/^227 /);
+    const conn = h.data.last.connect('127.0.0.1', 50001);
+    const replies = await h.send(command);
+    expect(replies).toEqual([expect.stringMatching(/^150 /), '226 Transfer complete']);
+    return conn.text();
+  }
+
+  it('LIST -a and NLST -a show . and .. sorted in; STAT -la is the status of .', async () => {
+    const h = new Harness();
+    h.fs.addDir('/d');
+    h.fs.addFile('/d/"q"', 'x');
+    h.fs.addFile('/d/b.txt', 'x');
+    await h.login();
+    await h.send('CWD d');
+    const list = await listed(h, 'LIST -la');
+    expect(list.split('\r\n').map((l) => l.slice(l.lastIndexOf(' ') + 1))).toEqual(['"q"', '.', '..', 'b.txt', '']);
+    expect(await listed(h, 'NLST -a')).toBe('"q"\r\n.\r\n..\r\nb.txt\r\n');
+    expect(await listed(h, 'NLST')).toBe('"q"\r\nb.txt\r\n');
+    const stat = await h.send('STAT -la');
+    expect(stat[0]).toBe('213-Status of .:');
+  });
+});

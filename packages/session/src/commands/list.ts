@@ -25,7 +25,7 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
  * the matches of a glob in the last segment. Throws the port's error (ENOENT when a glob
  * matches nothing).
  */
-async function collect(s: Session, operand: string | undefined, all: boolean, prefixNames: boolean): Promise<Listing> {
+async function collect(s: Session, operand: string | undefined, all: boolean, prefixNames: boolean, dots = false): Promise<Listing> {
   const fs = userFs(s);
   const showDot = all || s.cfg.showDotFiles;
   let path = s.cwd;
@@ -51,9 +51,14 @@ async function collect(s: Session, operand: string | undefined, all: boolean, pr
   const prefix = prefixNames && operand !== undefined ? (operand.endsWith('/') ? operand : `${operand}/`) : '';
   const entries = (await fs.list(path))
     .filter((e) => showDot || !e.name.startsWith('.'))
-    .map((e) => ({ info: e, name: prefix + e.name }))
-    .sort(byName);
-  return { entries, dir: info };
+    .map((e) => ({ info: e, name: prefix + e.name }));
+  if (dots && showDot) {
+    // ProFTPD mod_ls with -a: the directory itself and its parent, sorted in with the rest
+    // (`..` of the root is the root: nothing is above it for the session).
+    const parent = path === '/' ? info : await fs.stat(parentPath(path));
+    entries.push({ info, name: `${prefix}.` }, { info: parent, name: `${prefix}..` });
+  }
+  return { entries: entries.sort(byName), dir: info };
 }
 
 /** Encode lines lazily, a batch at a time, so a huge directory never becomes one string. */
@@ -96,7 +101,7 @@ async function listLike(s: Session, c: Cmd, names: boolean): Promise<void> {
   const t = s.beginTransfer(c.verb, s.cwd, 'l');
   let listing: Listing;
   try {
-    listing = await collect(s, args.path, args.all, names);
+    listing = await collect(s, args.path, args.all, names, true);
   } catch (error) {
     s.endTransfer(t);
     if ((error as { replied?: boolean }).replied === true) return;
@@ -173,6 +178,7 @@ export async function statusListing(s: Session, c: Cmd): Promise<void> {
   }
   const now = s.clock.now();
   const lines = listing.entries.map((e) => formatListLine(e.info, now, e.name));
-  s.reply(213, [`Status of ${args.path ?? s.cwd}:`, ...lines, 'End of status']);
+  // ProFTPD names the operand as given: `STAT -la` is the status of `.`.
+  s.reply(213, [`Status of ${args.path ?? '.'}:`, ...lines, 'End of status']);
 }
 
