@@ -11,7 +11,8 @@
  * `<Limit>` naming the command limits: PASV, EPSV, PORT, EPRT, PROT and OPTS
  * (dirtree.c `dir_check_full`).
  *
- * `needsLogin` follows ProFTPD's `requires_auth` (530 before login); `implemented` says
+ * `needsLogin` follows ProFTPD's `requires_auth` (530 before login; TYPE is accepted
+ * before login, as mod_xfer's table says); `implemented` says
  * whether ftpkit's session implements the verb (a known but unimplemented verb gets 502,
  * RFC 959 §4.2; an unknown one 500).
  */
@@ -79,7 +80,7 @@ const ROWS: Row[] = [
   ['PASV', T, 'none', T, 'NONE', 'RFC 959 §4.1.2', 'PASV (returns address/port)'],
   ['EPRT', T, 'required', T, 'NONE', 'RFC 2428 §2', 'EPRT <sp> |proto|addr|port|', 'EPRT'],
   ['EPSV', T, 'optional', T, 'NONE', 'RFC 2428 §3', 'EPSV [<sp> proto|ALL] (returns port |||port|)', 'EPSV'],
-  ['TYPE', T, 'optional', T, 'MISC', 'RFC 959 §4.1.2', 'TYPE <sp> type-code (A, I, L 8)'],
+  ['TYPE', F, 'optional', T, 'MISC', 'RFC 959 §4.1.2', 'TYPE <sp> type-code (A, I, L 8)'],
   ['STRU', T, 'optional', T, 'MISC', 'RFC 959 §4.1.2', 'STRU <sp> F (only F is supported)'],
   ['MODE', T, 'optional', T, 'MISC', 'RFC 959 §4.1.2', 'MODE <sp> S (only S is supported)'],
   // RFC 959 §4.1.3 service commands

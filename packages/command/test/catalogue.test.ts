@@ -76,7 +76,7 @@ describe('COMMANDS', () => {
 
   it('PORT, PASV, EPRT and EPSV need a login (reference §0); the login sequence does not', () => {
     for (const v of ['PORT', 'PASV', 'EPRT', 'EPSV', 'RETR', 'STOR', 'LIST', 'CWD', 'PWD']) expect(COMMANDS.get(v)?.needsLogin, v).toBe(true);
-    for (const v of ['USER', 'PASS', 'QUIT', 'FEAT', 'HELP', 'NOOP', 'HOST', 'AUTH', 'OPTS', 'SYST']) expect(COMMANDS.get(v)?.needsLogin, v).toBe(false);
+    for (const v of ['USER', 'PASS', 'QUIT', 'FEAT', 'HELP', 'NOOP', 'HOST', 'AUTH', 'OPTS', 'SYST', 'TYPE']) expect(COMMANDS.get(v)?.needsLogin, v).toBe(false);
   });
 
   it.each([

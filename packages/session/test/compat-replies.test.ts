@@ -22,6 +22,19 @@ describe('argument checks answered as ProFTPD answers them', () => {
     `);
   });
 
+  it('TYPE is accepted before login', async () => {
+    const h = new Harness();
+    h.start();
+    await h.transcript(`
+      C: TYPE I
+      S: 200 Type set to I
+      C: TYPE AB
+      S: 504 TYPE not implemented for 'AB' parameter
+      C: MODE S
+      S: 530 Please login with USER and PASS
+    `);
+  });
+
   it('NOOP ignores an argument; blanks around a verb are no argument', async () => {
     const h = await ready();
     await h.transcript(`
