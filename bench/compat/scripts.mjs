@@ -69,6 +69,14 @@ export const SCRIPTS = {
   ],
   'anonymous-ftp': ['USER ftp', 'PASS', 'PWD', 'USER alice', 'PASS secret', 'USER ftp', 'PASS x', 'REIN'],
   'relogin': ['USER alice', 'PASS secret', 'USER bob', 'PASS x', 'PWD', 'USER alice', 'PASS', 'PWD'],
+  'paths-globs': [
+    ...login, 'CWD ../../etc', 'PWD', 'CWD /', { cmd: 'RETR /etc/passwd' }, { cmd: 'RETR ../../etc/passwd' }, { cmd: 'NLST *.txt' },
+    { cmd: 'LIST *.txt' }, { cmd: 'NLST sub*' }, { cmd: 'NLST nomatch*' }, { cmd: 'LIST /..' }, { cmd: 'NLST sub dir/' },
+    { cmd: 'NLST /sub dir' }, { cmd: 'LIST -l sub dir' }, { cmd: 'LIST -R' }, { cmd: 'MLSD /' }, 'STAT *.txt', 'SIZE /hello.txt',
+    `CWD ${'a/'.repeat(1000)}`, `SIZE ${'b'.repeat(4000)}`, 'MDTM /sub dir/file one.txt', 'SIZE sub dir/file one.txt',
+    'CWD sub dir', 'MDTM file one.txt', 'MDTM ../hello.txt', 'CDUP', 'DELE sub dir', 'RMD hello.txt', 'MKD sub dir',
+    'MKD /sub dir/nested', 'RMD /sub dir/nested', 'CWD héllo wörld ✓.txt', 'SIZE héllo wörld ✓.txt', 'MDTM héllo wörld ✓.txt',
+  ],
   'odd-input': [
     { raw: '\r\n' }, { raw: 'noop\r\n' }, { raw: 'NoOp\r\n' }, { raw: 'NOOP\n' }, { raw: ' NOOP\r\n' }, { raw: 'NOOP  \r\n' },
     { raw: `${'A'.repeat(5000)}\r\n` }, 'USER alice', 'PASS secret', { raw: 'CWD  sub dir\r\n' }, 'PWD', { raw: 'PWD   \r\n' },

@@ -214,6 +214,15 @@ export function parseListArgs(arg: string | undefined): ListArgs {
   return { all, path: rest === '' ? undefined : rest };
 }
 
+/** True when the option words of a LIST argument ask for `-R` (recursive, as `ls -R`). */
+export function listRecursive(arg: string | undefined): boolean {
+  for (const word of (arg ?? '').split(' ')) {
+    if (!word.startsWith('-') || word === '--') return false;
+    if (word.includes('R')) return true;
+  }
+  return false;
+}
+
 /** True when a name contains glob characters (`*`, `?`, `[`). */
 export function hasGlob(name: string): boolean {
   return /[*?[]/.test(name);

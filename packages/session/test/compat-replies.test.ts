@@ -177,3 +177,29 @@ describe('listings with -a', () => {
     expect(stat[0]).toBe('213-Status of .:');
   });
 });
+
+describe('LIST -R and STAT with a glob', () => {
+  it('LIST -R lists each readable subdirectory after its parent, depth first', async () => {
+    const h = new Harness();
+    h.fs.addFile('/a.txt', 'x', Date.UTC(2026, 10, 24, 5, 0, 0));
+    h.fs.addDir('/d');
+    h.fs.addDir('/d/e');
+    h.fs.addFile('/d/e/f.txt', 'x', Date.UTC(2026, 10, 24, 5, 0, 0));
+    h.fs.addDir('/empty');
+    h.fs.faults.push({ op: 'list', path: '/empty', code: 'EACCES' });
+    await h.login();
+    expect(await h.send('PASV')).toHaveLength(1);
+    const conn = h.data.last.connect('127.0.0.1', 50001);
+    expect(await h.send('LIST -R')).toEqual(['150 Opening ASCII mode data connection for file list', '226 Transfer complete']);
+    const names = conn
+      .text()
+      .split('\r\n')
+      .map((l) => (l.includes(' ') ? l.slice(l.lastIndexOf(' ') + 1) : l));
+    expect(names).toEqual(['a.txt', 'd', 'empty', '', 'd:', 'e', '', 'd/e:', 'f.txt', '']);
+  });
+
+  it('STAT takes its operand literally', async () => {
+    const h = await ready();
+    expect(await h.send('STAT *.txt')).toEqual(['550 *.txt: No such file or directory']);
+  });
+});

@@ -5,8 +5,8 @@
  */
 import type { Session, Transfer } from '../core.js';
 import { errorCode, portError, strerror } from '../errors.js';
-import { formatListLine, formatMlsxEntry, globMatch, hasGlob, parseListArgs } from '../listing.js';
-import { baseName, parentPath } from '../path.js';
+import { formatListLine, formatMlsxEntry, globMatch, hasGlob, listRecursive, parseListArgs } from '../listing.js';
+import { baseName, joinPath, parentPath } from '../path.js';
 import type { ByteSource, FileInfo } from '../ports.js';
 import { statOrFail, userFs } from './nav.js';
 import type { Cmd } from './table.js';
@@ -25,7 +25,14 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
  * the matches of a glob in the last segment. Throws the port's error (ENOENT when a glob
  * matches nothing).
  */
-async function collect(s: Session, operand: string | undefined, all: boolean, prefixNames: boolean, dots = false): Promise<Listing> {
+async function collect(
+  s: Session,
+  operand: string | undefined,
+  all: boolean,
+  prefixNames: boolean,
+  dots = false,
+  globs = true,
+): Promise<Listing> {
   const fs = userFs(s);
   const showDot = all || s.cfg.showDotFiles;
   let path = s.cwd;
@@ -34,7 +41,7 @@ async function collect(s: Session, operand: string | undefined, all: boolean, pr
     if (resolved === undefined) throw Object.assign(new Error('NUL'), { code: 'EINVAL', replied: true });
     path = resolved;
   }
-  const glob = operand !== undefined && hasGlob(baseName(path));
+  const glob = globs && operand !== undefined && hasGlob(baseName(path));
   if (glob) {
     const pattern = baseName(path);
     const prefix = operand.includes('/') ? operand.slice(0, operand.lastIndexOf('/') + 1) : '';
@@ -115,7 +122,49 @@ async function listLike(s: Session, c: Cmd, names: boolean): Promise<void> {
   }
   const now = s.clock.now();
   const lines = listing.entries.map((e) => (names ? e.name : formatListLine(e.info, now, e.name)) + '\r\n');
+  if (!names && listing.dir !== undefined && listRecursive(c.arg)) {
+    const top = args.path === undefined ? s.cwd : s.resolve(args.path);
+    if (top !== undefined) await recurse(s, top, args.path, listing.entries, args.all, now, lines, 1);
+  }
   return sendListing(s, t, lines, 'file list');
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * `LIST -R` as ProFTPD's mod_ls writes it: after a directory's lines, each subdirectory in
+ * order, depth first, as an empty line, `<path>:` and its lines. A directory that cannot
+ * be read is left out, header and all.
+ */
+async function recurse(
+  s: Session,
+  dir: string,
+  shown: string | undefined,
+  entries: Listing['entries'],
+  all: boolean,
+  now: number,
+  lines: string[],
+  depth: number,
+): Promise<void> {
+  if (depth > MAX_DEPTH) return;
+  const showDot = all || s.cfg.showDotFiles;
+  for (const e of entries) {
+    if (e.info.type !== 'dir' || e.name === '.' || e.name === '..' || e.name.endsWith('/.') || e.name.endsWith('/..')) continue;
+    const name = baseName(e.name);
+    const path = joinPath(dir, name);
+    const label = shown === undefined ? name : `${shown.replace(/\/+$/, '')}/${name}`;
+    let children: Listing['entries'];
+    try {
+      children = (await userFs(s).list(path))
+        .filter((c) => showDot || !c.name.startsWith('.'))
+        .map((c) => ({ info: c, name: c.name }))
+        .sort(byName);
+    } catch {
+      continue;
+    }
+    lines.push(`\r\n${label}:\r\n`, ...children.map((c) => `${formatListLine(c.info, now, c.name)}\r\n`));
+    await recurse(s, path, label, children, all, now, lines, depth + 1);
+  }
 }
 
 export function list(s: Session, c: Cmd): Promise<void> {
@@ -170,7 +219,8 @@ export async function statusListing(s: Session, c: Cmd): Promise<void> {
   const args = parseListArgs(c.arg);
   let listing: Listing;
   try {
-    listing = await collect(s, args.path, args.all, false);
+    // ProFTPD's STAT takes its operand literally: no globbing.
+    listing = await collect(s, args.path, args.all, false, false, false);
   } catch (error) {
     if ((error as { replied?: boolean }).replied === true) return;
     s.reply(550, `${args.path ?? '.'}: ${strerror(errorCode(error))}`);
