@@ -68,6 +68,8 @@ export const SCRIPTS = {
     { cmd: 'APPE readme.txt', upload: 'x' }, 'RMD /pub', 'CWD ..', 'CDUP', 'PWD', 'CWD /..', 'PWD', 'STAT',
   ],
   'anonymous-ftp': ['USER ftp', 'PASS', 'PWD', 'USER alice', 'PASS secret', 'USER ftp', 'PASS x', 'REIN'],
+  'relogin-same': ['USER alice', 'PASS secret', 'USER alice', 'USER bob', 'USER alice', 'PASS', 'USER alice', 'PWD'],
+  'relogin-anon': ['USER anonymous', 'PASS x@y', 'USER anonymous', 'USER ftp', 'PWD'],
   'relogin': ['USER alice', 'PASS secret', 'USER bob', 'PASS x', 'PWD', 'USER alice', 'PASS', 'PWD'],
   'paths-globs': [
     ...login, 'CWD ../../etc', 'PWD', 'CWD /', { cmd: 'RETR /etc/passwd' }, { cmd: 'RETR ../../etc/passwd' }, { cmd: 'NLST *.txt' },

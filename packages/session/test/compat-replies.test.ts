@@ -203,3 +203,26 @@ describe('LIST -R and STAT with a glob', () => {
     expect(await h.send('STAT *.txt')).toEqual(['550 *.txt: No such file or directory']);
   });
 });
+
+describe('USER after login', () => {
+  it('the same name is accepted again until a PASS is refused', async () => {
+    const h = new Harness();
+    h.start();
+    await h.transcript(`
+      C: USER ftptest
+      S: 331 Password required for ftptest
+      C: PASS secret
+      S: 230 User ftptest logged in
+      C: USER ftptest
+      S: 230 User ftptest logged in
+      C: USER other
+      S: 501 Reauthentication not supported
+      C: USER ftptest
+      S: 230 User ftptest logged in
+      C: PASS
+      S: 503 You are already logged in
+      C: USER ftptest
+      S: 501 Reauthentication not supported
+    `);
+  });
+});

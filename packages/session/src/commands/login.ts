@@ -15,10 +15,14 @@ import { LOGIN_REFUSALS, loginTransition } from '../states.js';
 import { tlsLoginRefused } from './security.js';
 import type { Cmd } from './table.js';
 
-/** Reply with the state's refusal for USER/PASS; true when refused. */
+/**
+ * Reply with the state's refusal for USER/PASS; true when refused. A refused PASS forgets
+ * the USER name of the login (ProFTPD `auth_err_pass` drops `mod_auth.orig-user`).
+ */
 function refused(s: Session, verb: 'USER' | 'PASS'): boolean {
   const refusal = LOGIN_REFUSALS[s.state][verb];
   if (refusal === undefined) return false;
+  if (verb === 'PASS') s.userName = undefined;
   s.reply(refusal[0], refusal[1]);
   return true;
 }
@@ -27,6 +31,11 @@ export function user(s: Session, c: Cmd): void {
   if (c.arg === undefined) {
     // ProFTPD mod_auth answers a missing name itself, before any state check.
     s.reply(500, 'USER: command requires a parameter');
+    return;
+  }
+  // Logged in, USER with the name of this login is accepted again (ProFTPD Bug#4217).
+  if (s.state === 'loggedIn' && s.userName !== undefined && c.arg === s.userName) {
+    s.reply(230, `User ${s.userName} logged in`);
     return;
   }
   if (refused(s, 'USER')) return;
