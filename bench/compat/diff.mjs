@@ -193,16 +193,34 @@ class Control {
   close() { this.sock.destroy(); }
 }
 
+/** One data connection: its socket and everything read until it closes. */
+function collect(s) {
+  const chunks = [];
+  const done = new Promise((r) => { s.on('close', () => r(Buffer.concat(chunks))); });
+  s.on('data', (d) => chunks.push(d));
+  s.on('error', () => {});
+  return { sock: s, done };
+}
+
+/** A passive data connection, connected before the transfer command is sent. */
 function openData(port) {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
-    const chunks = [];
-    const done = new Promise((r) => { s.on('close', () => r(Buffer.concat(chunks))); });
-    s.on('data', (d) => chunks.push(d));
-    s.on('error', () => {});
-    s.once('connect', () => resolve({ sock: s, done }));
+    s.once('connect', () => {
+      const conn = collect(s);
+      resolve({ ready: Promise.resolve(conn), cancel: () => s.destroy() });
+    });
     s.once('error', () => resolve(undefined));
   });
+}
+
+/** An active data connection: the server's connection to our listener (closed after one). */
+function activeData(srv) {
+  const ready = new Promise((resolve) => {
+    const t = setTimeout(() => { srv.close(); resolve(undefined); }, 5000);
+    srv.once('connection', (s) => { clearTimeout(t); srv.close(); resolve(collect(s)); });
+  });
+  return { ready, cancel: () => srv.close() };
 }
 
 /** Replies that arrive after the expected one (a server answering one command twice). */
@@ -216,7 +234,8 @@ async function extra(c) {
 /**
  * Runs one script against a server; returns [{step, reply, data}]. Steps:
  *  'CMD arg'                         a control command
- *  {cmd, data: 'PASV'|'EPSV', upload?: string}   a data command through a fresh passive connection
+ *  {cmd, data: 'PASV'|'EPSV'|'PORT'|'EPRT', upload?: string}   a data command through a fresh
+ *                                    passive connection, or an active one to our own listener
  *  {raw: string}                     bytes sent as they are (no CRLF added)
  */
 async function runScript(port, steps) {
@@ -236,21 +255,34 @@ async function runScript(port, steps) {
     }
     if (st.wait) { await new Promise((r) => setTimeout(r, st.wait)); continue; }
     const mode = st.data ?? 'PASV';
-    c.send(mode);
-    const pr = await c.reply();
-    out.push({ step: mode, reply: pr });
-    const m = /\((?:\d+,){4}(\d+),(\d+)\)|\(\|\|\|(\d+)\|\)/.exec(pr);
-    const dport = m ? (m[3] ? Number(m[3]) : Number(m[1]) * 256 + Number(m[2])) : 0;
-    const d = dport ? await openData(dport) : undefined;
+    let d;
+    if (mode === 'PORT' || mode === 'EPRT') {
+      // Active mode: listen on loopback, tell the server where, take its connection.
+      const srv = net.createServer();
+      await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+      const lport = srv.address().port;
+      const line = mode === 'PORT' ? `PORT 127,0,0,1,${lport >> 8},${lport & 255}` : `EPRT |1|127.0.0.1|${lport}|`;
+      c.send(line);
+      out.push({ step: mode, reply: await c.reply() });
+      d = activeData(srv);
+    } else {
+      c.send(mode);
+      const pr = await c.reply();
+      out.push({ step: mode, reply: pr });
+      const m = /\((?:\d+,){4}(\d+),(\d+)\)|\(\|\|\|(\d+)\|\)/.exec(pr);
+      const dport = m ? (m[3] ? Number(m[3]) : Number(m[1]) * 256 + Number(m[2])) : 0;
+      d = dport ? await openData(dport) : undefined;
+    }
     c.send(st.cmd);
     const first = await c.reply();
     let data = '';
     let final;
     if (/^1\d\d/.test(first)) {
-      if (d && st.upload !== undefined) d.sock.end(st.upload);
-      if (d) data = (await d.done).toString('utf8');
+      const conn = d && (await d.ready);
+      if (conn && st.upload !== undefined) conn.sock.end(st.upload);
+      if (conn) data = (await conn.done).toString('utf8');
       final = await c.reply();
-    } else if (d) d.sock.destroy();
+    } else if (d) d.cancel();
     out.push({ step: st.cmd, reply: final ? `${first}\n${final}` : first, data });
   }
   c.send('QUIT');

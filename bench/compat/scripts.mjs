@@ -1,6 +1,7 @@
 // The command sequences bench/compat/diff.mjs sends to both servers. Each script is one
 // control connection; strings are control commands, objects run a data command through a
-// fresh PASV (or EPSV) connection ({cmd, data?, upload?}) or send raw bytes ({raw}).
+// fresh PASV/EPSV connection or an active PORT/EPRT one ({cmd, data?, upload?}), or send
+// raw bytes ({raw}).
 const login = ['USER alice', 'PASS secret'];
 const LONG = `${'d'.repeat(250)}/${'e'.repeat(250)}`;
 
@@ -78,6 +79,12 @@ export const SCRIPTS = {
     `CWD ${'a/'.repeat(1000)}`, `SIZE ${'b'.repeat(4000)}`, 'MDTM /sub dir/file one.txt', 'SIZE sub dir/file one.txt',
     'CWD sub dir', 'MDTM file one.txt', 'MDTM ../hello.txt', 'CDUP', 'DELE sub dir', 'RMD hello.txt', 'MKD sub dir',
     'MKD /sub dir/nested', 'RMD /sub dir/nested', 'CWD héllo wörld ✓.txt', 'SIZE héllo wörld ✓.txt', 'MDTM héllo wörld ✓.txt',
+  ],
+  'active': [
+    ...login, { cmd: 'LIST', data: 'PORT' }, { cmd: 'RETR hello.txt', data: 'PORT' }, { cmd: 'NLST', data: 'EPRT' },
+    { cmd: 'STOR act.txt', data: 'EPRT', upload: 'active\n' }, 'SIZE act.txt', { cmd: 'RETR nosuch', data: 'PORT' },
+    { cmd: 'MLSD', data: 'PORT' }, 'TYPE A', { cmd: 'RETR crlf.txt', data: 'EPRT' }, 'STAT', 'EPSV ALL', 'PORT 127,0,0,1,200,1',
+    'EPRT |1|127.0.0.1|51201|', 'PASV', { cmd: 'NLST', data: 'EPSV' }, 'STAT',
   ],
   'odd-input': [
     { raw: '\r\n' }, { raw: 'noop\r\n' }, { raw: 'NoOp\r\n' }, { raw: 'NOOP\n' }, { raw: ' NOOP\r\n' }, { raw: 'NOOP  \r\n' },
