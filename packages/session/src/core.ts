@@ -674,8 +674,15 @@ export class Session {
     return t;
   }
 
-  /** The transfer is over (any outcome): timers restart from now. */
+  /**
+   * The transfer is over (any outcome): timers restart from now. A transfer refused
+   * before its data connection was taken (550, 451, …) still uses up a passive channel,
+   * as with ProFTPD: a connection the client made for it, and perhaps closed since, must
+   * not be handed to the next transfer command, which would then wait for a connection
+   * that never comes. The client sends PASV/EPSV again.
+   */
   endTransfer(t: Transfer): void {
+    if (t.conn === undefined && t.aborted === undefined && this.dataState === 'passive') this.closeDataChannel();
     t.phase = 'done';
     if (this.transfer === t) this.transfer = undefined;
     const now = this.clock.now();

@@ -108,6 +108,22 @@ describe('RETR', () => {
     expect(h.eventsOf('transfer-end')).toHaveLength(0);
   });
 
+  it('a refused transfer uses up the passive channel: a connection made for it never reaches the next one', async () => {
+    const h = await ready();
+    const stale = await pasvConnect(h);
+    expect(await h.send('RETR nothing')).toEqual(['550 nothing: No such file or directory']);
+    expect(h.data.last.closed).toBe(true);
+    expect(stale.text()).toBe('');
+    // No wait for a connection that never comes: the next transfer asks for a new channel.
+    expect(await h.send('RETR hello.txt')).toEqual(['425 Unable to build data connection: Use PORT or PASV first']);
+    await pasvConnect(h);
+    expect(await h.send('STOR nowhere/x')).toEqual(['550 nowhere/x: No such file or directory']);
+    expect(h.data.last.closed).toBe(true);
+    const conn = await pasvConnect(h);
+    expect(await h.send('RETR hello.txt')).toEqual(['150 Opening ASCII mode data connection for hello.txt (6 bytes)', '226 Transfer complete']);
+    expect(conn.text()).toBe('hello\r\n');
+  });
+
   it('a read error mid-transfer answers 451; a lost connection 426', async () => {
     const h = await ready();
     await h.send('TYPE I');
