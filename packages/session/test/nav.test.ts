@@ -100,7 +100,11 @@ describe('navigation (RFC 959 §4.1.1, §4.1.3)', () => {
       C: DELE pub
       S: 550 pub: Is a directory
       C: RMD /
-      S: 550 /: Permission denied
+      S: 550 /: Device or resource busy
+      C: DELE /
+      S: 550 /: Is a directory
+      C: DELE ..
+      S: 550 ..: Is a directory
     `);
     expect(h.fs.nodes.has('/pub/hello.txt')).toBe(false);
   });

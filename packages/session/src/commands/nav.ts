@@ -120,7 +120,8 @@ export async function mkd(s: Session, c: Cmd): Promise<void> {
 export async function rmd(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '';
   if (c.path === '/') {
-    s.reply(550, `${arg}: Permission denied`);
+    // The session's root is in use (ProFTPD's rmdir(2) of its chroot: EBUSY).
+    s.reply(550, `${arg}: Device or resource busy`);
     return;
   }
   try {
@@ -134,6 +135,10 @@ export async function rmd(s: Session, c: Cmd): Promise<void> {
 
 export async function dele(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '';
+  if (c.path === '/') {
+    s.reply(550, `${arg}: Is a directory`);
+    return;
+  }
   try {
     await userFs(s).unlink(c.path);
   } catch (error) {
