@@ -328,7 +328,9 @@ describe('TYPE / MODE / STRU / ALLO', () => {
       C: TYPE A
       S: 200 Type set to A
       C: TYPE L 8
-      S: 200 Type set to I
+      S: 200 Type set to L
+      C: type i
+      S: 200 Type set to i
       C: TYPE E
       S: 504 TYPE not implemented for 'E' parameter
       C: TYPE Q

@@ -37,7 +37,8 @@ export function type(s: Session, c: Cmd): void {
     return;
   }
   s.ascii = parsed.value.type === 'A';
-  s.reply(200, `Type set to ${parsed.value.type}`);
+  // ProFTPD echoes the type word as sent (`type i` → `Type set to i`, `L 8` → `L`).
+  s.reply(200, `Type set to ${arg.trim().split(/\s+/)[0]}`);
 }
 
 export function mode(s: Session, c: Cmd): void {
