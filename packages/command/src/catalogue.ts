@@ -69,7 +69,7 @@ const ROWS: Row[] = [
   ['USER', F, 'optional', T, 'LOGIN', 'RFC 959 §4.1.1', 'USER <sp> username'],
   // An empty password is legal for anonymous logins; PASS alone is accepted.
   ['PASS', F, 'optional', T, 'LOGIN', 'RFC 959 §4.1.1', 'PASS <sp> password'],
-  ['ACCT', F, 'required', T, 'LOGIN', 'RFC 959 §4.1.1', 'ACCT <sp> account'],
+  ['ACCT', F, 'optional', T, 'LOGIN', 'RFC 959 §4.1.1', 'ACCT <sp> account'],
   ['CWD', T, 'required', T, 'DIRS', 'RFC 959 §4.1.1', 'CWD <sp> pathname', undefined, ['XCWD']],
   ['CDUP', T, 'none', T, 'DIRS', 'RFC 959 §4.1.1', 'CDUP (up one directory)', undefined, ['XCUP']],
   ['SMNT', T, 'required', F, 'MISC', 'RFC 959 §4.1.1', 'SMNT <sp> pathname'],

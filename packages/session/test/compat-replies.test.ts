@@ -133,7 +133,7 @@ describe('SITE and HELP', () => {
     const help = await h.send('HELP');
     expect(help[1]).toBe(' CWD     XCWD    CDUP    XCUP    SMNT*   QUIT    PORT    PASV    ');
     expect(help[2]).toBe(' EPRT    EPSV    ALLO    RNFR    RNTO    DELE    MDTM    RMD     ');
-    expect(help[7]).toBe(' ACCT    REIN    LIST    NLST    STAT    SITE    MLSD    MLST    ');
+    expect(help[7]).toBe(' ACCT*   REIN*   LIST    NLST    STAT    SITE    MLSD    MLST    ');
     expect(help).toHaveLength(9);
   });
 });

@@ -46,6 +46,10 @@ describe('edge paths', () => {
       S: 200 OK
       C: CLNT
       S: 501 Invalid number of parameters
+      C: ACCT x
+      S: 502 ACCT command not implemented
+      C: REIN
+      S: 502 REIN command not implemented
     `);
   });
 

@@ -27,7 +27,9 @@ describe('login (RFC 959 §4.1.1, ProFTPD mod_auth texts)', () => {
       C: PASS again
       S: 503 You are already logged in
       C: ACCT billing
-      S: 202 Command not implemented, superfluous at this site
+      S: 502 ACCT command not implemented
+      C: ACCT
+      S: 502 ACCT command not implemented
       C: PWD
       S: 257 "/" is the current directory
     `);
@@ -131,29 +133,27 @@ describe('login (RFC 959 §4.1.1, ProFTPD mod_auth texts)', () => {
       S: 230 User ftptest logged in
       C: PWD
       S: 550 PWD: Permission denied
-      C: REIN
-      S: 220 Service ready for new user
-      C: PWD
-      S: 530 Please login with USER and PASS
     `);
   });
 
-  it('REIN resets the session; QUIT says goodbye and closes', async () => {
+  it('REIN is not implemented (ProFTPD 1.3.8: 502) and changes nothing; QUIT says goodbye and closes', async () => {
     const h = new Harness();
-    await h.login();
+    h.start();
     await h.transcript(`
-      C: TYPE I
-      S: 200 Type set to I
-      C: CWD /
-      S: 250 CWD command successful
       C: REIN
-      S: 220 Service ready for new user
+      S: 502 REIN command not implemented
       C: USER ftptest
       S: 331 Password required for ftptest
       C: PASS secret
       S: 230 User ftptest logged in
+      C: TYPE I
+      S: 200 Type set to I
+      C: REIN
+      S: 502 REIN command not implemented
+      C: PWD
+      S: 257 "/" is the current directory
       C: SIZE /x
-      S: 550 SIZE not allowed in ASCII mode
+      S: 550 /x: No such file or directory
       C: QUIT
       S: 221 Goodbye.
     `);

@@ -22,7 +22,7 @@ import { errorCode, strerror } from '../errors.js';
 import { MLST_FACTS } from '../listing.js';
 import { statusListing } from './list.js';
 import { fail, userFs } from './nav.js';
-import type { Cmd } from './table.js';
+import { HANDLERS, type Cmd } from './table.js';
 
 export function noop(s: Session): void {
   s.reply(200, s.transfer === undefined ? 'NOOP command successful' : 'NOOP: data transfer in progress');
@@ -129,7 +129,7 @@ export function help(s: Session, c: Cmd): void {
   }
   const names = HELP_ORDER.map((verb) => {
     const spec = lookupCommand(verb);
-    return spec !== undefined && s.implemented(spec.verb) ? verb : `${verb}*`;
+    return spec !== undefined && s.implemented(spec.verb) && HANDLERS[spec.verb]?.stub !== true ? verb : `${verb}*`;
   });
   const rows: string[] = ["The following commands are recognized (* =>'s unimplemented):"];
   for (let i = 0; i < names.length; i += 8) rows.push(names.slice(i, i + 8).map((n) => n.padEnd(8)).join(''));

@@ -8,7 +8,6 @@
  * when the session closes.
  */
 import type { Session } from '../core.js';
-import { DEFAULT_MLST_FACTS } from '../listing.js';
 import { resolvePath } from '../path.js';
 import type { AuthenticatedUser, TimerHandle } from '../ports.js';
 import { LOGIN_REFUSALS, loginTransition } from '../states.js';
@@ -184,31 +183,13 @@ function refuseLogin(s: Session, name: string, last: boolean): void {
   s.state = loginTransition(s.state, 'PASS_BAD') ?? 'awaitUser';
 }
 
-/** RFC 959 §4.1.1: no account is needed at this site. */
-export function acct(s: Session): void {
-  s.reply(202, 'Command not implemented, superfluous at this site');
-}
-
-/** RFC 959 §4.1.1 REIN: back to the state right after connect; transfer parameters reset. */
-export function rein(s: Session): void {
-  s.closeDataChannel();
-  s.state = loginTransition(s.state, 'REIN') ?? 'awaitUser';
-  s.userName = undefined;
-  s.user = undefined;
-  s.fs = undefined;
-  s.cwd = '/';
-  s.home = '/';
-  s.cfg = s.base;
-  s.failedLogins = 0;
-  s.ascii = true;
-  s.restOffset = 0;
-  s.epsvAll = false;
-  s.mlstFacts = DEFAULT_MLST_FACTS;
-  const now = s.clock.now();
-  s.loginStartedAt = now;
-  s.lastCommandAt = now;
-  s.schedule(true);
-  s.reply(220, 'Service ready for new user');
+/**
+ * ACCT and REIN: ProFTPD 1.3.8's mod_auth answers both `502 <CMD> command not
+ * implemented` (before and after login) and HELP lists them with `*`; the session goes on
+ * unchanged.
+ */
+export function notImplemented(s: Session, c: Cmd): void {
+  s.reply(502, `${c.verb} command not implemented`);
 }
 
 export function quit(s: Session): void {

@@ -12,7 +12,7 @@ import type { CommandSpec } from '@ftpkit/command';
 import type { Session } from '../core.js';
 import { eprt, epsv, pasv, port } from './data.js';
 import { allo, clnt, feat, help, host, noop, opts, site, stat, syst } from './info.js';
-import { acct, pass, quit, rein, user } from './login.js';
+import { notImplemented, pass, quit, user } from './login.js';
 import { list, mlsd, mlst, nlst } from './list.js';
 import { auth, ccc, pbsz, prot } from './security.js';
 import { cdup, cwd, dele, mdtm, mfmt, mkd, pwd, rmd, rnfr, rnto, size } from './nav.js';
@@ -53,16 +53,21 @@ export interface CommandHandler {
   readonly tls?: boolean;
   /** Opens a data connection: TLSRequired on data refuses it under PROT C (`522`). */
   readonly transfer?: boolean;
+  /**
+   * Known but not implemented, as in ProFTPD (ACCT, REIN): the handler answers 502 after
+   * the generic checks, and HELP marks the verb with `*`.
+   */
+  readonly stub?: boolean;
 }
 
 export const HANDLERS: Readonly<Record<string, CommandHandler>> = {
   // RFC 959 §4.1.1 access control
   USER: { run: user, noLimit: true },
   PASS: { run: pass, noLimit: true },
-  ACCT: { run: acct, noLimit: true },
+  ACCT: { run: notImplemented, noLimit: true, stub: true },
   CWD: { run: cwd, path: true, denied: 'eacces' },
   CDUP: { run: cdup, denied: 'eacces' },
-  REIN: { run: rein, noLimit: true },
+  REIN: { run: notImplemented, noLimit: true, stub: true },
   QUIT: { run: quit, noLimit: true },
   // RFC 959 §4.1.2 transfer parameters, RFC 2428
   PORT: { run: port, epsvAll: true, denied: 'data' },
