@@ -300,7 +300,11 @@ function normReply(r) {
     .replace(/\(\|\|\|\d+\|\)/g, '(|||<port>|)')
     .replace(/modify=\d+/g, 'modify=<t>')
     .replace(/unique=[\w.]+/gi, 'unique=<u>')
-    .replace(/^213 \d{14}$/m, '213 <mdtm>');
+    .replace(/^213 \d{14}$/m, '213 <mdtm>')
+    // STAT <path> lines and MLST facts name owners: ProFTPD maps ids through its AuthUserFile,
+    // ftpkit through the system's user database.
+    .replace(/^( [-dl][-rwxsStT]{9}\s+\d+ )(\S+\s+)(\S+\s+)/gm, (_, head, o, g) => `${head}${'<owner>'.padEnd(o.length)}${'<group>'.padEnd(g.length)}`)
+    .replace(/UNIX\.(owner|group)name=[^;]*;/g, '');
 }
 function normData(d) {
   return d

@@ -67,6 +67,7 @@ export const SCRIPTS = {
     'USER anonymous', 'PASS me@example.com', 'PWD', { cmd: 'LIST' }, { cmd: 'NLST' }, { cmd: 'RETR welcome.txt' }, 'CWD pub', 'PWD',
     { cmd: 'STOR x.txt', upload: 'x' }, 'MKD d', 'DELE readme.txt', 'RNFR readme.txt', 'SITE CHMOD 777 readme.txt', { cmd: 'STOU', upload: 'x' },
     { cmd: 'APPE readme.txt', upload: 'x' }, 'RMD /pub', 'CWD ..', 'CDUP', 'PWD', 'CWD /..', 'PWD', 'STAT',
+    'MLST /pub', 'MLST /welcome.txt', { cmd: 'MLSD /pub' },
   ],
   'anonymous-ftp': ['USER ftp', 'PASS', 'PWD', 'USER alice', 'PASS secret', 'USER ftp', 'PASS x', 'REIN'],
   'relogin-same': ['USER alice', 'PASS secret', 'USER alice', 'USER bob', 'USER alice', 'PASS', 'USER alice', 'PWD'],
@@ -74,7 +75,7 @@ export const SCRIPTS = {
   'relogin': ['USER alice', 'PASS secret', 'USER bob', 'PASS x', 'PWD', 'USER alice', 'PASS', 'PWD'],
   'paths-globs': [
     ...login, 'CWD ../../etc', 'PWD', 'CWD /', { cmd: 'RETR /etc/passwd' }, { cmd: 'RETR ../../etc/passwd' }, { cmd: 'NLST *.txt' },
-    { cmd: 'LIST *.txt' }, { cmd: 'NLST sub*' }, { cmd: 'NLST nomatch*' }, { cmd: 'LIST /..' }, { cmd: 'NLST sub dir/' },
+    { cmd: 'LIST *.txt' }, { cmd: 'NLST sub*' }, { cmd: 'NLST nomatch*' }, { cmd: 'LIST nomatch*' }, { cmd: 'LIST /..' }, { cmd: 'NLST sub dir/' },
     { cmd: 'NLST /sub dir' }, { cmd: 'LIST -l sub dir' }, { cmd: 'LIST -R' }, { cmd: 'MLSD /' }, 'STAT *.txt', 'SIZE /hello.txt',
     `CWD ${'a/'.repeat(1000)}`, `SIZE ${'b'.repeat(4000)}`, 'MDTM /sub dir/file one.txt', 'SIZE sub dir/file one.txt',
     'CWD sub dir', 'MDTM file one.txt', 'MDTM ../hello.txt', 'CDUP', 'DELE sub dir', 'RMD hello.txt', 'MKD sub dir',

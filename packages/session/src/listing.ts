@@ -103,23 +103,27 @@ export function formatListLine(info: FileInfo, now: number, name: string = info.
   );
 }
 
-/** MLSx facts the session knows (RFC 3659 §7.5 plus the UNIX.* facts ProFTPD offers). */
+/**
+ * MLSx facts the session knows (RFC 3659 §7.5 plus the UNIX.* facts ProFTPD offers), in
+ * the order ProFTPD 1.3.8's mod_facts writes them in entries and lists them in FEAT.
+ */
 export const MLST_FACTS: readonly string[] = [
-  'type', 'size', 'modify', 'perm', 'unique',
-  'UNIX.mode', 'UNIX.owner', 'UNIX.group', 'UNIX.ownername', 'UNIX.groupname',
+  'modify', 'perm', 'size', 'type', 'unique',
+  'UNIX.group', 'UNIX.groupname', 'UNIX.mode', 'UNIX.owner', 'UNIX.ownername',
 ];
 
-/** Facts selected when the client has not sent `OPTS MLST` (RFC 3659 §7.8). */
-export const DEFAULT_MLST_FACTS: readonly string[] = ['type', 'size', 'modify', 'perm', 'unique', 'UNIX.mode'];
+/** Facts selected when the client has not sent `OPTS MLST` (RFC 3659 §7.8): all of them, as ProFTPD. */
+export const DEFAULT_MLST_FACTS: readonly string[] = MLST_FACTS;
 
-/** RFC 3659 §7.5.5 `perm` fact, from the mode bits and whether the user may write. */
+/**
+ * RFC 3659 §7.5.5 `perm` fact, from the mode bits and whether the user may write, with
+ * ProFTPD's letters and order: `adfrw` for a writable file, `flcdmpe` for a writable
+ * directory, `r` and `fle` (ProFTPD's letters for a directory it cannot write) when the
+ * user may only read.
+ */
 export function permFact(info: FileInfo, writable: boolean): string {
   const ownerWrite = writable && (info.mode & 0o200) !== 0;
-  if (info.type === 'dir') {
-    let perm = 'el';
-    if (ownerWrite) perm = 'cdeflmp';
-    return perm;
-  }
+  if (info.type === 'dir') return ownerWrite ? 'flcdmpe' : 'fle';
   let perm = (info.mode & 0o400) !== 0 ? 'r' : '';
   if (ownerWrite) perm = 'adf' + perm + 'w';
   return perm;
@@ -127,7 +131,7 @@ export function permFact(info: FileInfo, writable: boolean): string {
 
 /**
  * One MLSx entry: `fact=value;…; name` (RFC 3659 §7.2). `typeOverride` gives `cdir`
- * for the listed directory itself (RFC 3659 §7.5.1).
+ * for the listed directory itself and `pdir` for its parent (RFC 3659 §7.5.1).
  */
 export function formatMlsxEntry(
   info: FileInfo,
@@ -143,7 +147,8 @@ export function formatMlsxEntry(
         out += `type=${typeOverride ?? mlsxType(info)};`;
         break;
       case 'size':
-        out += `size=${info.size};`;
+        // ProFTPD gives no size for directories (cdir, pdir and dir entries).
+        if (info.type !== 'dir') out += `size=${info.size};`;
         break;
       case 'modify':
         out += `modify=${formatTimeVal(info.mtime)};`;

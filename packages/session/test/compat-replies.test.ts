@@ -174,7 +174,9 @@ describe('listings with -a', () => {
     expect(await listed(h, 'NLST -a')).toBe('"q"\r\n.\r\n..\r\nb.txt\r\n');
     expect(await listed(h, 'NLST')).toBe('"q"\r\nb.txt\r\n');
     const stat = await h.send('STAT -la');
-    expect(stat[0]).toBe('213-Status of .:');
+    expect(stat[0]).toBe('212-Status of .:');
+    expect(stat.slice(1, -1).map((l) => l.slice(l.lastIndexOf(' ') + 1))).toEqual(['"q"', '.', '..', 'b.txt']);
+    expect(stat.at(-1)).toBe('212 End of status');
   });
 });
 
@@ -200,7 +202,7 @@ describe('LIST -R and STAT with a glob', () => {
 
   it('STAT takes its operand literally', async () => {
     const h = await ready();
-    expect(await h.send('STAT *.txt')).toEqual(['550 *.txt: No such file or directory']);
+    expect(await h.send('STAT *.txt')).toEqual(['450 *.txt: No such file or directory']);
   });
 });
 

@@ -36,11 +36,11 @@ describe('informational commands', () => {
     for (const l of lines) expect(l.startsWith(' ')).toBe(true);
     expect(lines).toEqual([...lines].sort());
     expect(lines).toEqual(expect.arrayContaining([' EPRT', ' EPSV', ' MDTM', ' REST STREAM', ' SIZE', ' TVFS', ' UTF8', ' MFMT']));
-    expect(lines).toContain(' MLST type*;size*;modify*;perm*;unique*;UNIX.mode*;UNIX.owner;UNIX.group;UNIX.ownername;UNIX.groupname;');
+    expect(lines).toContain(' MLST modify*;perm*;size*;type*;unique*;UNIX.group*;UNIX.groupname*;UNIX.mode*;UNIX.owner*;UNIX.ownername*;');
     const noUtf8 = new Harness({ config: { useUtf8: false } });
     noUtf8.start();
     expect(await noUtf8.send('FEAT')).not.toContain(' UTF8');
-    expect(await noUtf8.send('OPTS UTF8 ON')).toEqual(['501 OPTS UTF8 not understood']);
+    expect(await noUtf8.send('OPTS UTF8 ON')).toEqual(['500 OPTS UTF8 not understood']);
   });
 
   it('OPTS UTF8', async () => {
@@ -54,7 +54,7 @@ describe('informational commands', () => {
       C: OPTS UTF8 MAYBE
       S: 501 Invalid UTF8 option
       C: OPTS NOPE
-      S: 501 OPTS NOPE not understood
+      S: 500 OPTS NOPE not understood
       C: OPTS
       S: 501 Invalid number of parameters
     `);

@@ -61,7 +61,12 @@ describe('LIST / NLST (ProFTPD mod_ls)', () => {
     expect((await viaPasv(h, 'NLST pub/*.txt')).data).toBe('pub/b.txt\r\npub/hello.txt\r\n');
     expect((await viaPasv(h, 'LIST pub/h*')).data).toBe('-rw-r--r--   1 ftp      ftp             6 Nov 24 05:00 pub/hello.txt\r\n');
     await h.send('PASV');
-    expect(await h.send('NLST pub/*.zip')).toEqual(['450 pub/*.zip: No such file or directory']);
+    expect(await h.send('NLST pub/*.zip')).toEqual(['450 No files found']);
+    expect(await h.send('NLST pub/nothing')).toEqual(['450 pub/nothing: No such file or directory']);
+    // LIST: an empty listing.
+    const none = await viaPasv(h, 'LIST pub/*.zip');
+    expect(none.replies).toEqual(['150 Opening ASCII mode data connection for file list', '226 Transfer complete']);
+    expect(none.data).toBe('');
   });
 
   it('NLST names: bare in the cwd, prefixed with the operand otherwise', async () => {
@@ -72,11 +77,12 @@ describe('LIST / NLST (ProFTPD mod_ls)', () => {
     expect((await viaPasv(h, 'NLST pub')).data).toBe('pub/b.txt\r\npub/hello.txt\r\npub/sub\r\n');
   });
 
-  it('LIST of a missing path answers 450 before any data connection', async () => {
+  it('LIST of a missing path opens the data connection, sends nothing, then answers 450', async () => {
     const h = await ready();
-    await h.send('PASV');
-    expect(await h.send('LIST nothing')).toEqual(['450 nothing: No such file or directory']);
-    expect(h.data.last.accepts).toBe(0);
+    const r = await viaPasv(h, 'LIST nothing');
+    expect(r.replies).toEqual(['150 Opening ASCII mode data connection for file list', '450 nothing: No such file or directory']);
+    expect(r.data).toBe('');
+    expect(r.conn.ended).toBe(true);
   });
 
   it('a listing without PASV/PORT is refused with 425', async () => {
@@ -94,14 +100,17 @@ describe('LIST / NLST (ProFTPD mod_ls)', () => {
 });
 
 describe('MLSD / MLST (RFC 3659 §7)', () => {
-  it('MLSD lists facts with a cdir entry and every name, dot files too', async () => {
+  it('MLSD lists facts in ProFTPD order with cdir and pdir entries and every name, dot files too', async () => {
     const h = await ready();
     const r = await viaPasv(h, 'MLSD pub');
     expect(r.replies).toEqual(['150 Opening ASCII mode data connection for MLSD', '226 Transfer complete']);
     const lines = r.data.split('\r\n');
-    expect(lines[0]).toMatch(/^type=cdir;size=4096;modify=20261124050000;perm=cdeflmp;unique=801U\d+;UNIX.mode=0755; \.$/);
-    expect(lines.slice(1, -1).map((l) => l.slice(l.indexOf(' ') + 1))).toEqual(['.hidden', 'b.txt', 'hello.txt', 'sub']);
-    expect(lines[3]).toMatch(/^type=file;size=6;modify=20261124050000;perm=adfrw;unique=801U\d+;UNIX.mode=0644; hello.txt$/);
+    // No size for directories; ProFTPD's perm letters and order.
+    expect(lines[0]).toMatch(/^modify=20261124050000;perm=flcdmpe;type=cdir;unique=801U\d+;UNIX.group=1000;UNIX.groupname=ftp;UNIX.mode=0755;UNIX.owner=1000;UNIX.ownername=ftp; \.$/);
+    expect(lines[1]).toMatch(/^modify=\d{14};perm=flcdmpe;type=pdir;unique=801U\d+;UNIX.group=1000;UNIX.groupname=ftp;UNIX.mode=0755;UNIX.owner=1000;UNIX.ownername=ftp; \.\.$/);
+    expect(lines.slice(2, -1).map((l) => l.slice(l.indexOf(' ') + 1))).toEqual(['.hidden', 'b.txt', 'hello.txt', 'sub']);
+    expect(lines[4]).toMatch(/^modify=20261124050000;perm=adfrw;size=6;type=file;unique=801U\d+;UNIX.group=1000;UNIX.groupname=ftp;UNIX.mode=0644;UNIX.owner=1000;UNIX.ownername=ftp; hello.txt$/);
+    expect(lines[5]).toMatch(/^modify=20261124050000;perm=flcdmpe;type=dir;unique=801U\d+;UNIX.group=1000;UNIX.groupname=ftp;UNIX.mode=0755;UNIX.owner=1000;UNIX.ownername=ftp; sub$/);
     expect(lines[lines.length - 1]).toBe('');
   });
 
@@ -112,16 +121,20 @@ describe('MLSD / MLST (RFC 3659 §7)', () => {
       S: 200 MLST OPTS type;size;modify;
       C: MLST pub/hello.txt
       S: 250-Start of list for pub/hello.txt
-      S:  type=file;size=6;modify=20261124050000; /pub/hello.txt
+      S:  modify=20261124050000;size=6;type=file; /pub/hello.txt
       S: 250 End of list
-      C: OPTS MLST bogus;
-      S: 200 MLST OPTS
+    `);
+    // A fact list selecting nothing keeps the space after OPTS; no list at all does not.
+    expect(await h.send('OPTS MLST bogus;')).toEqual(['200 MLST OPTS ']);
+    await h.transcript(`
       C: MLST pub
       S: 250-Start of list for pub
       S:   /pub
       S: 250 End of list
+      C: OPTS MLST
+      S: 200 MLST OPTS
       C: MLST nothing
-      S: 550 nothing: No such file or directory
+      S: 550 'nothing' cannot be listed
     `);
   });
 
@@ -141,24 +154,26 @@ describe('MLSD / MLST (RFC 3659 §7)', () => {
       S: 200 MLST OPTS type;perm;
       C: MLST f
       S: 250-Start of list for f
-      S:  type=file;perm=r; /f
+      S:  perm=r;type=file; /f
       S: 250 End of list
     `);
   });
 });
 
 describe('STAT <path>', () => {
-  it('lists over the control connection (213)', async () => {
+  it('lists over the control connection (212), always with . and ..; a missing path is a 450', async () => {
     const h = await ready();
     await h.transcript(`
       C: STAT pub
-      S: 213-Status of pub:
+      S: 212-Status of pub:
+      S:  drwxr-xr-x   2 ftp      ftp          4096 Nov 24 05:00 .
+      S:  drwxr-xr-x   2 ftp      ftp          4096 Nov 24 05:30 ..
       S:  -rw-r--r--   1 ftp      ftp             2 Jan  2  2019 b.txt
       S:  -rw-r--r--   1 ftp      ftp             6 Nov 24 05:00 hello.txt
       S:  drwxr-xr-x   2 ftp      ftp          4096 Nov 24 05:00 sub
-      S: 213 End of status
+      S: 212 End of status
       C: STAT nothing
-      S: 550 nothing: No such file or directory
+      S: 450 nothing: No such file or directory
     `);
   });
 });

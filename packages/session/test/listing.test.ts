@@ -87,13 +87,16 @@ describe('MLSx facts (RFC 3659 §7)', () => {
   const info: FileInfo = { ...file, uid: 1000, gid: 100, unique: '801U12' };
   it('formats the default facts', () => {
     expect(formatMlsxEntry(info, DEFAULT_MLST_FACTS, true, 'hello.txt')).toBe(
-      'type=file;size=6;modify=20261124052942;perm=adfrw;unique=801U12;UNIX.mode=0644; hello.txt',
+      'modify=20261124052942;perm=adfrw;size=6;type=file;unique=801U12;' +
+        'UNIX.group=100;UNIX.groupname=ftptest;UNIX.mode=0644;UNIX.owner=1000;UNIX.ownername=ftptest; hello.txt',
     );
   });
   it('honours the selection and cdir', () => {
     const dir: FileInfo = { name: 'd', type: 'dir', size: 4096, mtime: now, mode: 0o755 };
-    expect(formatMlsxEntry(dir, ['type', 'perm'], true, '.', 'cdir')).toBe('type=cdir;perm=cdeflmp; .');
-    expect(formatMlsxEntry(dir, ['type', 'perm', 'unique'], false, 'd')).toBe('type=dir;perm=el; d');
+    expect(formatMlsxEntry(dir, ['type', 'perm'], true, '.', 'cdir')).toBe('type=cdir;perm=flcdmpe; .');
+    expect(formatMlsxEntry(dir, ['type', 'perm'], true, '..', 'pdir')).toBe('type=pdir;perm=flcdmpe; ..');
+    expect(formatMlsxEntry(dir, ['type', 'perm', 'unique'], false, 'd')).toBe('type=dir;perm=fle; d');
+    expect(formatMlsxEntry(dir, ['size', 'type'], true, 'd')).toBe('type=dir; d');
     expect(formatMlsxEntry(info, ['UNIX.owner', 'UNIX.group', 'UNIX.ownername', 'UNIX.groupname'], true, 'f')).toBe(
       'UNIX.owner=1000;UNIX.group=100;UNIX.ownername=ftptest;UNIX.groupname=ftptest; f',
     );

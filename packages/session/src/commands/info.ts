@@ -83,11 +83,26 @@ export function opts(s: Session, c: Cmd): void {
     return;
   }
   if (command === 'MLST') {
-    s.mlstFacts = selectMlstFacts(parseMlstOptions(options), MLST_FACTS);
-    s.reply(200, formatMlstOptsReply(s.mlstFacts).trimEnd());
+    const requested = parseMlstOptions(options);
+    s.mlstFacts = selectMlstFacts(requested, MLST_FACTS);
+    // ProFTPD echoes the facts in the order asked for (entries keep its own order); with
+    // a fact list that selects nothing it keeps the space after `OPTS`, without one it does not.
+    const text = formatMlstOptsReply(orderAsked(requested, s.mlstFacts));
+    s.reply(200, options === undefined ? text.trimEnd() : text);
     return;
   }
-  s.reply(501, `OPTS ${command} not understood`);
+  s.reply(500, `OPTS ${command} not understood`);
+}
+
+/** The `selected` facts in the order of `requested` (case-insensitive names), once each. */
+function orderAsked(requested: readonly string[], selected: readonly string[]): string[] {
+  const byLower = new Map(selected.map((f) => [f.toLowerCase(), f]));
+  const out = new Set<string>();
+  for (const r of requested) {
+    const f = byLower.get(r.toLowerCase());
+    if (f !== undefined) out.add(f);
+  }
+  return [...out];
 }
 
 /**
@@ -139,7 +154,7 @@ export function help(s: Session, c: Cmd): void {
 
 /**
  * STAT (RFC 959 §4.1.3): during a transfer, its progress; with a path, the listing on
- * the control connection (`213-Status of <path>:` … `213 End of status`); alone, the
+ * the control connection (`212-Status of <path>:` … `212 End of status`); alone, the
  * session's status (`211-`).
  */
 export function stat(s: Session, c: Cmd): void | Promise<void> {

@@ -8,7 +8,7 @@ import { errorCode, portError, strerror } from '../errors.js';
 import { formatListLine, formatMlsxEntry, globMatch, hasGlob, listRecursive, parseListArgs } from '../listing.js';
 import { baseName, joinPath, parentPath } from '../path.js';
 import type { ByteSource, FileInfo } from '../ports.js';
-import { statOrFail, userFs } from './nav.js';
+import { userFs } from './nav.js';
 import type { Cmd } from './table.js';
 
 /** Entries to show, each with the name to print. */
@@ -22,15 +22,15 @@ const byName = (a: { name: string }, b: { name: string }): number => (a.name < b
 
 /**
  * What `LIST`/`NLST`/`STAT` show for an operand: a directory's entries, one file, or
- * the matches of a glob in the last segment. Throws the port's error (ENOENT when a glob
- * matches nothing).
+ * the matches of a glob in the last segment. Throws the port's error (ENOENT, marked
+ * `noMatch`, when a glob matches nothing).
  */
 async function collect(
   s: Session,
   operand: string | undefined,
   all: boolean,
   prefixNames: boolean,
-  dots = false,
+  dots: 'never' | 'with-a' | 'always' = 'never',
   globs = true,
 ): Promise<Listing> {
   const fs = userFs(s);
@@ -50,7 +50,7 @@ async function collect(
       .filter((e) => globMatch(pattern, e.name) && (showDot || !e.name.startsWith('.') || pattern.startsWith('.')))
       .map((info) => ({ info, name: prefix + info.name }))
       .sort(byName);
-    if (entries.length === 0) throw Object.assign(new Error('no match'), { code: 'ENOENT' });
+    if (entries.length === 0) throw Object.assign(new Error('no match'), { code: 'ENOENT', noMatch: true });
     return { entries, dir: undefined };
   }
   const info = await fs.stat(path);
@@ -59,9 +59,9 @@ async function collect(
   const entries = (await fs.list(path))
     .filter((e) => showDot || !e.name.startsWith('.'))
     .map((e) => ({ info: e, name: prefix + e.name }));
-  if (dots && showDot) {
-    // ProFTPD mod_ls with -a: the directory itself and its parent, sorted in with the rest
-    // (`..` of the root is the root: nothing is above it for the session).
+  if (dots === 'always' || (dots === 'with-a' && showDot)) {
+    // ProFTPD mod_ls with -a (and STAT always): the directory itself and its parent,
+    // sorted in with the rest (`..` of the root is the root: nothing is above it for the session).
     const parent = path === '/' ? info : await fs.stat(parentPath(path));
     entries.push({ info, name: `${prefix}.` }, { info: parent, name: `${prefix}..` });
   }
@@ -79,8 +79,17 @@ async function* linesSource(lines: readonly string[], t: Transfer, s: Session): 
   }
 }
 
-/** Send `lines` (each already CRLF-terminated) on the data connection: 150 … 226. */
-async function sendListing(s: Session, t: Transfer, lines: readonly string[], what: string): Promise<void> {
+/**
+ * Send `lines` (each already CRLF-terminated) on the data connection: 150 … 226, or
+ * 150 … `failure` (nothing sent) for a listing ProFTPD refuses after opening the connection.
+ */
+async function sendListing(
+  s: Session,
+  t: Transfer,
+  lines: readonly string[],
+  what: string,
+  failure?: { code: number; text: string },
+): Promise<void> {
   try {
     const opened = await s.openData(t);
     if (opened === undefined) return;
@@ -97,7 +106,8 @@ async function sendListing(s: Session, t: Transfer, lines: readonly string[], wh
       s.transferReply(t, 426, 'Transfer aborted. Data connection closed');
       return;
     }
-    s.transferReply(t, 226, 'Transfer complete');
+    if (failure === undefined) s.transferReply(t, 226, 'Transfer complete');
+    else s.transferReply(t, failure.code, failure.text);
   } finally {
     s.endTransfer(t);
   }
@@ -108,12 +118,21 @@ async function listLike(s: Session, c: Cmd, names: boolean): Promise<void> {
   const t = s.beginTransfer(c.verb, s.cwd, 'l');
   let listing: Listing;
   try {
-    listing = await collect(s, args.path, args.all, names, true);
+    listing = await collect(s, args.path, args.all, names, 'with-a');
   } catch (error) {
+    if ((error as { replied?: boolean }).replied === true) {
+      s.endTransfer(t);
+      return;
+    }
+    // ProFTPD mod_ls: a missing operand is a 450 (transient, RFC 959 §4.2). NLST answers
+    // before any data connection (`No files found` for a glob matching nothing); LIST
+    // opens the data connection first, so its 450 follows a 150, and a glob matching
+    // nothing is an empty listing.
+    const text = `${args.path ?? '.'}: ${strerror(errorCode(error))}`;
+    const noMatch = (error as { noMatch?: boolean }).noMatch === true;
+    if (!names) return sendListing(s, t, [], 'file list', noMatch ? undefined : { code: 450, text });
     s.endTransfer(t);
-    if ((error as { replied?: boolean }).replied === true) return;
-    // ProFTPD mod_ls: a missing operand is a 450 (transient, RFC 959 §4.2).
-    s.transferReply(t, 450, `${args.path ?? '.'}: ${strerror(errorCode(error))}`);
+    s.transferReply(t, 450, noMatch ? 'No files found' : text);
     return;
   }
   if (t.aborted !== undefined) {
@@ -179,16 +198,22 @@ function writable(s: Session): boolean {
   return s.user?.readOnly !== true;
 }
 
-/** MLSD (RFC 3659 §7): the directory's entries as facts, with a `cdir` entry for itself. */
+/**
+ * MLSD (RFC 3659 §7): the directory's entries as facts, with a `cdir` entry for itself and
+ * a `pdir` entry for its parent (`..`), as ProFTPD lists them.
+ */
 export async function mlsd(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '.';
   const t = s.beginTransfer('MLSD', c.path, 'l');
   let dir: FileInfo;
+  let parent: FileInfo;
   let entries: FileInfo[];
   try {
     dir = await userFs(s).stat(c.path);
     if (dir.type !== 'dir') throw portError('ENOTDIR');
     entries = await userFs(s).list(c.path);
+    // `..` of the root is the root: nothing is above it for the session.
+    parent = c.path === '/' ? dir : await userFs(s).stat(parentPath(c.path)).catch(() => dir);
   } catch (error) {
     s.endTransfer(t);
     // RFC 3659 §7.2.1: 550 for a missing or non-directory operand.
@@ -201,16 +226,24 @@ export async function mlsd(s: Session, c: Cmd): Promise<void> {
   }
   const facts = s.mlstFacts;
   const w = writable(s);
-  const lines = [formatMlsxEntry(dir, facts, w, '.', 'cdir') + '\r\n'];
+  const lines = [formatMlsxEntry(dir, facts, w, '.', 'cdir') + '\r\n', formatMlsxEntry(parent, facts, w, '..', 'pdir') + '\r\n'];
   for (const e of entries.sort(byName)) lines.push(formatMlsxEntry(e, facts, w, e.name) + '\r\n');
   return sendListing(s, t, lines, 'MLSD');
 }
 
-/** MLST (RFC 3659 §7.2): one entry on the control connection, `250-` form. */
+/**
+ * MLST (RFC 3659 §7.2): one entry on the control connection, `250-` form. Whatever keeps
+ * the path from being listed is `550 '<path>' cannot be listed` (ProFTPD's mod_facts).
+ */
 export async function mlst(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? s.cwd;
-  const info = await statOrFail(s, c.path, arg);
-  if (info === undefined) return;
+  let info: FileInfo;
+  try {
+    info = await userFs(s).stat(c.path);
+  } catch {
+    s.reply(550, `'${arg}' cannot be listed`);
+    return;
+  }
   s.reply(250, [`Start of list for ${arg}`, formatMlsxEntry(info, s.mlstFacts, writable(s), c.path), 'End of list']);
 }
 
@@ -220,15 +253,16 @@ export async function statusListing(s: Session, c: Cmd): Promise<void> {
   let listing: Listing;
   try {
     // ProFTPD's STAT takes its operand literally: no globbing.
-    listing = await collect(s, args.path, args.all, false, false, false);
+    // `.` and `..` are always shown, as ProFTPD 1.3.8's STAT does.
+    listing = await collect(s, args.path, args.all, false, 'always', false);
   } catch (error) {
     if ((error as { replied?: boolean }).replied === true) return;
-    s.reply(550, `${args.path ?? '.'}: ${strerror(errorCode(error))}`);
+    s.reply(450, `${args.path ?? '.'}: ${strerror(errorCode(error))}`);
     return;
   }
   const now = s.clock.now();
   const lines = listing.entries.map((e) => formatListLine(e.info, now, e.name));
   // ProFTPD names the operand as given: `STAT -la` is the status of `.`.
-  s.reply(213, [`Status of ${args.path ?? '.'}:`, ...lines, 'End of status']);
+  s.reply(212, [`Status of ${args.path ?? '.'}:`, ...lines, 'End of status']);
 }
 
