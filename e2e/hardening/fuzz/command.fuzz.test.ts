@@ -128,22 +128,28 @@ describe('CommandDecoder under hostile input', () => {
       const parsed = parseCommand(e.line);
       expect(parsed.verb).toBe(asciiUpper(v));
       // A CR travels as CR NUL and comes back; a LF travels as NUL (it can never end the line).
-      expect(parsed.arg).toBe(a === undefined ? undefined : a.replace(/\n/g, '\0'));
+      // An argument of spaces only is no argument (ProFTPD: `PWD   ` is `PWD`).
+      expect(parsed.arg).toBe(a === undefined ? undefined : /^ *$/.test(a) ? '' : a.replace(/\n/g, '\0'));
     });
   });
 });
 
 describe('parseCommand and the catalogue', () => {
-  test('split the line losslessly at its first space, upper-casing ASCII letters of the verb only', () => {
-    check('command: parseCommand', 1, [fc.string({ unit: 'binary', maxLength: 40 })], (line) => {
+  test('split the line at its first blank after leading blanks, upper-casing ASCII letters of the verb only', () => {
+    const blanky = fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom(' ', '\t', '  ', ' \t ')), { maxLength: 8 }).map((a) => a.join(''));
+    check('command: parseCommand', 1, [fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), blanky)], (line) => {
       const { verb, arg } = parseCommand(line);
-      const sp = line.indexOf(' ');
+      // The model ProFTPD's command reader follows: leading blanks are skipped, a space or a
+      // tab ends the verb, and an argument of spaces only is no argument ('').
+      const rest = line.replace(/^[ \t]+/, '');
+      const sp = rest.search(/[ \t]/);
       if (sp === -1) {
         expect(arg).toBeUndefined();
-        expect(verb).toBe(asciiUpper(line));
+        expect(verb).toBe(asciiUpper(rest));
       } else {
-        expect(verb).toBe(asciiUpper(line.slice(0, sp)));
-        expect(arg).toBe(line.slice(sp + 1));
+        expect(verb).toBe(asciiUpper(rest.slice(0, sp)));
+        const after = rest.slice(sp + 1);
+        expect(arg).toBe(/^ *$/.test(after) ? '' : after);
       }
       expect(verb.toLowerCase()).toBe(asciiUpper(verb).toLowerCase());
       const spec = lookupCommand(verb);
@@ -167,7 +173,7 @@ describe('argument parsers under hostile input', () => {
     PORT: [parsePortArg, [501]],
     EPRT: [parseEprtArg, [501, 522]],
     EPSV: [parseEpsvArg, [501, 522]],
-    TYPE: [parseTypeArg, [501, 504]],
+    TYPE: [parseTypeArg, [500, 501, 504]],
     MODE: [parseModeArg, [501, 504]],
     STRU: [parseStruArg, [501, 504]],
     REST: [parseRestArg, [501]],
