@@ -58,7 +58,7 @@ export function epsv(s: Session, c: Cmd): void | Promise<void> {
     return;
   }
   if (parsed.value.kind === 'all') {
-    // HEAD semantics (Issue #2255): EPSV ALL lasts for the session (until REIN).
+    // HEAD semantics (Issue #2255): EPSV ALL lasts for the rest of the session.
     s.epsvAll = true;
     s.reply(200, 'EPSV ALL command successful');
     return;
