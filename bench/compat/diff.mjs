@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { ensureDebs, libraryPath } from '../lib/install.mjs';
-import { stopTree } from '../lib/servers.mjs';
+import { proftpdConf, stopTree } from '../lib/servers.mjs';
 import { SCRIPTS } from './scripts.mjs';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -74,31 +74,7 @@ function makeTree(base) {
 function conf({ dir, port, pasv, modulePath, home, anon }) {
   write(path.join(dir, 'passwd'), `alice:${HASH}:${UID}:${GID}::${home}:/bin/sh\nftp:*:${UID}:${GID}::${anon}:/usr/sbin/nologin\n`, 0o600);
   write(path.join(dir, 'group'), `nogroup:x:${GID}:\n`, 0o600);
-  return write(path.join(dir, 'proftpd.conf'), `ServerName "diff"
-ServerType standalone
-DefaultServer on
-${modulePath ? `ModulePath ${modulePath}\n` : ''}DefaultAddress 127.0.0.1
-SocketBindTight on
-UseIPv6 off
-Port ${port}
-PassivePorts ${pasv} ${pasv + 9}
-User nobody
-Group nogroup
-Umask 022
-AllowOverwrite on
-UseReverseDNS off
-PidFile ${dir}/proftpd.pid
-ScoreboardFile ${dir}/proftpd.scoreboard
-DelayTable ${dir}/proftpd.delay
-WtmpLog off
-TransferLog none
-SystemLog ${dir}/proftpd.log
-AuthUserFile ${dir}/passwd
-AuthGroupFile ${dir}/group
-AuthOrder mod_auth_file.c
-RequireValidShell off
-DefaultRoot ~
-<Directory ~/full>
+  return write(path.join(dir, 'proftpd.conf'), `${proftpdConf({ name: 'diff', dir, port, pasvMin: pasv, pasvMax: pasv + 9, modulePath })}<Directory ~/full>
   <Limit STOR STOU>
     DenyAll
   </Limit>

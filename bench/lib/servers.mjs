@@ -24,6 +24,39 @@ function needFile(file, what) {
   return file;
 }
 
+/**
+ * The proftpd.conf lines every loopback ProFTPD here shares: standalone on 127.0.0.1, the
+ * passive range, users from `dir`/passwd and `dir`/group under `DefaultRoot ~`, state and
+ * logs in `dir`. Callers append their own sections.
+ */
+export function proftpdConf({ name, dir, port, pasvMin, pasvMax, modulePath }) {
+  return `ServerName "${name}"
+ServerType standalone
+DefaultServer on
+${modulePath ? `ModulePath ${modulePath}\n` : ''}DefaultAddress 127.0.0.1
+SocketBindTight on
+UseIPv6 off
+Port ${port}
+PassivePorts ${pasvMin} ${pasvMax}
+User nobody
+Group nogroup
+Umask 022
+AllowOverwrite on
+UseReverseDNS off
+PidFile ${dir}/proftpd.pid
+ScoreboardFile ${dir}/proftpd.scoreboard
+DelayTable ${dir}/proftpd.delay
+WtmpLog off
+TransferLog none
+SystemLog ${dir}/proftpd.log
+AuthUserFile ${dir}/passwd
+AuthGroupFile ${dir}/group
+AuthOrder mod_auth_file.c
+RequireValidShell off
+DefaultRoot ~
+`;
+}
+
 /** @type {Record<string, {prepare(ctx): any, command(prep, ctx, inst): {cmd: string, args: string[], env?: object}}>} */
 export const SERVERS = {
   ftpkit: {
@@ -53,33 +86,7 @@ export const SERVERS = {
       const d = inst.dir;
       write(path.join(d, 'passwd'), `${ctx.user}:${ctx.hash}:${ctx.uid}:${ctx.gid}::${ctx.root}:/usr/sbin/nologin\n`, 0o600);
       write(path.join(d, 'group'), `${ctx.user}:x:${ctx.gid}:\n`, 0o600);
-      const conf = write(path.join(d, 'proftpd.conf'), `
-ServerName "bench"
-ServerType standalone
-DefaultServer on
-ModulePath ${path.join(prep.root, 'usr/lib/proftpd')}
-DefaultAddress 127.0.0.1
-SocketBindTight on
-UseIPv6 off
-Port ${inst.port}
-PassivePorts ${inst.pasvMin} ${inst.pasvMax}
-MaxInstances ${MAX_SESSIONS}
-User nobody
-Group nogroup
-Umask 022
-AllowOverwrite on
-UseReverseDNS off
-PidFile ${d}/proftpd.pid
-ScoreboardFile ${d}/proftpd.scoreboard
-DelayTable ${d}/proftpd.delay
-WtmpLog off
-TransferLog none
-SystemLog ${d}/proftpd.log
-AuthUserFile ${d}/passwd
-AuthGroupFile ${d}/group
-AuthOrder mod_auth_file.c
-RequireValidShell off
-DefaultRoot ~
+      const conf = write(path.join(d, 'proftpd.conf'), `${proftpdConf({ name: 'bench', dir: d, port: inst.port, pasvMin: inst.pasvMin, pasvMax: inst.pasvMax, modulePath: path.join(prep.root, 'usr/lib/proftpd') })}MaxInstances ${MAX_SESSIONS}
 <IfModule mod_ctrls.c>
   ControlsEngine off
 </IfModule>
