@@ -12,21 +12,14 @@
  *   {@link MAX_QUEUED}) until the core calls `accept()`; the core checks the peer again
  *   and may drop a stranger and accept again. `close()` stops accepting, drops queued
  *   sockets and returns the lease.
- * - Reuse. A PASV/EPSV closes the session's previous listener and asks for a new one in
- *   the same synchronous step. A listener that never saw a connection (no client, no
- *   stranger) is not closed at once: its socket is parked until the end of the current
- *   tick, and a request in that tick for the same owner, local address and allocator
- *   takes it over with its own peer check. So a PASV after a PASV costs no socket, bind,
- *   listen or close, and RFC 959 §4.1.2 does not ask for a new port ("a data port which
- *   is not its default data port"). What is not taken over closes at the next tick,
- *   before the reply to the command that closed it is written (ABOR: a late connection
- *   is refused). This gives nothing away: such a port goes back to the allocator
- *   without cooldown anyway, so the next lease could be the same port. A socket that
- *   saw any connection, or a kernel fallback port (the range may have room again), is
- *   never reused.
+ * - A new socket for every request. A PASV/EPSV closes the session's previous listener
+ *   at once, before it asks for a new one. A listener is never handed on: a connection
+ *   may have completed in the kernel (in the listen backlog) before this process
+ *   accepted it, and a later listener on the same socket would take that stale
+ *   connection for the next transfer's. Closing resets such connections; the port goes
+ *   back to the allocator, cooling down only if it carried a connection.
  */
 import net from 'node:net';
-import type { PortAllocator } from '@ftpkit/port-allocator';
 import { listenTcp } from '@ftpkit/port-allocator/node';
 import { strerror } from '../errors.js';
 import type { DataConnection, PassiveListener, PassiveRequest, PassiveResult } from '../ports.js';
@@ -49,43 +42,25 @@ type Gate = Pick<PassiveRequest, 'accept' | 'onRejected'>;
 /** Socket errors end in 'close'; one shared listener instead of one closure per socket. */
 const ignore = (): void => undefined;
 
-/**
- * One bound listening socket. It outlives the {@link SocketPassiveListener} that used it
- * when a later request of the same tick takes it over.
- */
+/** One bound listening socket, and the listener using it. */
 class PassiveSocket {
   readonly server: net.Server;
   readonly port: number;
   readonly exposedPort: number;
   readonly fallback: boolean;
-  readonly owner: string;
-  readonly host: string;
-  readonly ports: PortAllocator | undefined;
-  /** The listener using the socket now (undefined while parked). */
+  /** The listener using the socket (undefined once it closed). */
   user: SocketPassiveListener | undefined = undefined;
-  /** A connection arrived at some point (client or stranger): never reused. */
-  used = false;
   readonly #release: () => void;
 
-  constructor(
-    server: net.Server,
-    bound: { port: number; exposedPort: number; fallback: boolean },
-    request: PassiveRequest,
-    host: string,
-    release: () => void,
-  ) {
+  constructor(server: net.Server, bound: { port: number; exposedPort: number; fallback: boolean }, release: () => void) {
     this.server = server;
     this.port = bound.port;
     this.exposedPort = bound.exposedPort;
     this.fallback = bound.fallback;
-    this.owner = request.owner;
-    this.host = host;
-    this.ports = request.ports;
     this.#release = release;
     // An accept error (EMFILE…) must not crash the process; the listener stays.
     server.on('error', ignore);
     server.on('connection', (socket: net.Socket) => {
-      this.used = true;
       socket.on('error', ignore);
       const user = this.user;
       if (user === undefined) socket.destroy();
@@ -99,31 +74,6 @@ class PassiveSocket {
     this.user = undefined;
     this.#release();
   }
-}
-
-/** Sockets parked by a close in this tick, and whether the flush is scheduled. */
-const parked: PassiveSocket[] = [];
-let flushing = false;
-
-function flush(): void {
-  flushing = false;
-  for (const s of parked.splice(0)) s.close();
-}
-
-function park(socket: PassiveSocket): void {
-  parked.push(socket);
-  if (!flushing) {
-    flushing = true;
-    process.nextTick(flush);
-  }
-}
-
-/** Takes the parked socket a request can use, if any. */
-function unpark(request: PassiveRequest, host: string): PassiveSocket | undefined {
-  const i = parked.findIndex((s) => s.owner === request.owner && s.host === host && s.ports === request.ports);
-  if (i === -1) return undefined;
-  const [socket] = parked.splice(i, 1);
-  return socket;
 }
 
 /** A passive listener whose accepted sockets wait in a queue. */
@@ -189,11 +139,7 @@ class SocketPassiveListener implements PassiveListener {
     if (this.#closed) return;
     this.#closed = true;
     const socket = this.#socket;
-    if (socket.user === this) {
-      socket.user = undefined;
-      if (socket.used || socket.fallback || !socket.server.listening) socket.close();
-      else park(socket);
-    }
+    if (socket.user === this) socket.close();
     for (const s of this.#queue.splice(0)) s.destroy();
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
   }
@@ -215,9 +161,8 @@ function listenKernel(host: string, backlog: number): Promise<{ ok: true; server
 }
 
 /**
- * Opens (or takes over, see the module comment) a passive listener on `host`, the
- * control connection's local address without IPv4 mapping. `wrap` makes the data
- * connection of an accepted socket.
+ * Opens a passive listener on `host`, the control connection's local address without
+ * IPv4 mapping. `wrap` makes the data connection of an accepted socket.
  */
 export async function listenPassive(
   request: PassiveRequest,
@@ -225,8 +170,6 @@ export async function listenPassive(
   options: PassiveOptions,
   wrap: (socket: net.Socket) => DataConnection,
 ): Promise<PassiveResult> {
-  const reused = unpark(request, host);
-  if (reused !== undefined) return { ok: true, listener: new SocketPassiveListener(reused, request, wrap, options.onSocket) };
   const backlog = options.backlog ?? 8;
   let socket: PassiveSocket;
   if (request.ports === undefined) {
@@ -236,7 +179,7 @@ export async function listenPassive(
     const release = (): void => {
       if (server.listening) server.close();
     };
-    socket = new PassiveSocket(server, { port: r.port, exposedPort: r.port, fallback: false }, request, host, release);
+    socket = new PassiveSocket(server, { port: r.port, exposedPort: r.port, fallback: false }, release);
   } else {
     // The owner is the client's canonical address: also the peer key that lets the client
     // take back its own cooling ports when none is free (the allocator's coolingReuse).
@@ -244,7 +187,7 @@ export async function listenPassive(
     const owner = request.owner;
     const r = await listenTcp(request.ports, now === undefined ? { host, owner, peer: owner, backlog } : { host, owner, peer: owner, backlog, now });
     if (!r.ok) return { ok: false, reason: r.reason, message: r.message };
-    socket = new PassiveSocket(r.server, r, request, host, r.close);
+    socket = new PassiveSocket(r.server, r, r.close);
   }
   return { ok: true, listener: new SocketPassiveListener(socket, request, wrap, options.onSocket) };
 }
