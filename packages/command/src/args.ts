@@ -131,9 +131,8 @@ function words(arg: string): string[] {
  * `TYPE` (RFC 959 §4.1.2, §5.3.2) as ProFTPD's mod_xfer reads it: one or two words; `A`
  * (with any format, `A N`, `A T`) and `L 7` are ASCII, `I` and `L 8` are binary, in any
  * case. Another type gets `504 TYPE not implemented for '<type>' parameter` (the first
- * word: `TYPE L 16` names `L`); no argument or more than two words get
- * `500 'TYPE …' not understood`. A single letter RFC 959 does not define (`TYPE Q`) is a
- * syntax error, `501 'TYPE Q' not understood`.
+ * word: `TYPE L 16` names `L`, `TYPE Q` names `Q`); no argument or more than two words
+ * get `500 'TYPE …' not understood`.
  */
 export function parseTypeArg(arg: string | undefined): Result<{ type: 'A' | 'I' }> {
   const text = arg ?? '';
@@ -143,7 +142,6 @@ export function parseTypeArg(arg: string | undefined): Result<{ type: 'A' | 'I' 
   const p = w[1];
   if (t === 'A' || (t === 'L' && p === '7')) return ok({ type: 'A' });
   if (t === 'I' || (t === 'L' && p === '8')) return ok({ type: 'I' });
-  if (t.length === 1 && !'AEIL'.includes(t)) return notUnderstood('ERR_TYPE_SYNTAX', 501, 'TYPE', text);
   return fail('ERR_TYPE_UNSUPPORTED', 504, `TYPE not implemented for '${w[0] as string}' parameter`);
 }
 
@@ -159,16 +157,18 @@ function letterArg<T extends string>(
   const text = arg ?? '';
   // ProFTPD: anything but exactly one word is `501 '<CMD> …' not understood`.
   if (words(text).length !== 1) return notUnderstood(codes.syntax, 501, verb, text);
-  const a = asciiUpper(text.trim());
+  const word = text.trim();
+  const a = asciiUpper(word);
   if (a === supported) return ok(supported);
-  if (a.length === 1 && known.includes(a)) return fail(codes.unsupported, 504, `Unsupported ${what}`);
-  return fail(codes.syntax, 501, `Unrecognized ${what}`);
+  if (a.length === 1 && known.includes(a)) return fail(codes.unsupported, 504, `'${verb} ${word}' unsupported ${what}`);
+  return fail(codes.syntax, 501, `'${verb} ${word}' unrecognized ${what}`);
 }
 
 /**
  * `MODE` (RFC 959 §4.1.2): only `S` (stream) is supported. `B` and `C` (RFC 959) get
- * `504 Unsupported transfer mode`; anything else (`Z` too: no deflate here) `501
- * Unrecognized transfer mode`; no argument or more than one word `501 'MODE …' not understood`.
+ * `504 'MODE B' unsupported transfer mode`; anything else (`Z` too: no deflate here)
+ * `501 'MODE Z' unrecognized transfer mode` (the argument as sent, as ProFTPD); no
+ * argument or more than one word `501 'MODE …' not understood`.
  */
 export function parseModeArg(arg: string | undefined): Result<'S'> {
   return letterArg('MODE', arg, 'S', 'BC', 'transfer mode', { syntax: 'ERR_MODE_SYNTAX', unsupported: 'ERR_MODE_UNSUPPORTED' });
@@ -176,8 +176,9 @@ export function parseModeArg(arg: string | undefined): Result<'S'> {
 
 /**
  * `STRU` (RFC 959 §4.1.2): only `F` (file) is supported. `R` and `P` get
- * `504 Unsupported structure type`; anything else `501 Unrecognized structure type`; no
- * argument or more than one word `501 'STRU …' not understood`.
+ * `504 'STRU R' unsupported structure type`; anything else
+ * `501 'STRU X' unrecognized structure type`; no argument or more than one word
+ * `501 'STRU …' not understood`.
  */
 export function parseStruArg(arg: string | undefined): Result<'F'> {
   return letterArg('STRU', arg, 'F', 'RP', 'structure type', { syntax: 'ERR_STRU_SYNTAX', unsupported: 'ERR_STRU_UNSUPPORTED' });

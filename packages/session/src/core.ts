@@ -81,6 +81,12 @@ type QueueItem = CommandEvent;
 
 const INFINITY = Number.POSITIVE_INFINITY;
 
+/**
+ * Commands whose missing argument ProFTPD's mod_xfer answers `500 '<CMD>' not understood`
+ * rather than the core's `501 Invalid number of parameters`.
+ */
+const XFER_ARGUMENT: ReadonlySet<string> = new Set(['RETR', 'STOR', 'APPE', 'REST']);
+
 export class Session {
   readonly control: ControlChannel;
   readonly dataPorts: DataChannelFactory;
@@ -432,8 +438,14 @@ export class Session {
     // A pending RNFR only survives until the next command (RFC 959 §4.1.3).
     const renameFrom = this.renameFrom;
     this.renameFrom = undefined;
-    if (handler === undefined || (handler.tls === true && !this.tlsOffered)) {
+    if (handler === undefined) {
       this.reply(502, `${rawVerb} command not implemented`);
+      return;
+    }
+    // Without TLS the RFC 2228 commands are unknown, as they are to ProFTPD without mod_tls
+    // or with TLSEngine off.
+    if (handler.tls === true && !this.tlsOffered) {
+      this.reply(500, `${rawVerb} not understood`);
       return;
     }
     if (tlsRefused(this, verb, arg, handler.transfer === true)) return;
@@ -443,6 +455,10 @@ export class Session {
     }
     if (handler.epsvAll === true && this.epsvAll) {
       this.reply(500, `Illegal ${verb} command, EPSV ALL in effect`);
+      return;
+    }
+    if (spec.arg === 'required' && XFER_ARGUMENT.has(verb) && (arg === undefined || arg === '')) {
+      this.reply(500, `'${rawVerb}' not understood`);
       return;
     }
     if ((spec.arg === 'required' && arg === undefined) || (spec.arg === 'none' && arg !== undefined)) {

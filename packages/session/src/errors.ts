@@ -59,8 +59,8 @@ export interface ReplySpec {
 
 /**
  * Reply for a failed file-system command (CWD, DELE, MKD, RNFR, SIZE, RETR before the
- * data connection…): `550 <arg>: <strerror>` (ProFTPD), except that a bad file name
- * (EINVAL, ENAMETOOLONG) is `553` (RFC 959 §4.2: "File name not allowed") and a full
+ * data connection…): `550 <arg>: <strerror>` (ProFTPD; a name too long too), except that
+ * a name the server refuses (EINVAL) is `553` (RFC 959 §4.2: "File name not allowed") and a full
  * disk `452`/`552` (RFC 959 §4.2, as ProFTPD's pr_data_abort).
  */
 export function fileErrorReply(arg: string, error: unknown): ReplySpec {
@@ -68,7 +68,6 @@ export function fileErrorReply(arg: string, error: unknown): ReplySpec {
   const text = `${arg}: ${strerror(code)}`;
   switch (code) {
     case 'EINVAL':
-    case 'ENAMETOOLONG':
       return { code: 553, text };
     case 'ENOSPC':
       return { code: 452, text };

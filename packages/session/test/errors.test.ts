@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { errorCode, fileErrorReply, portError, strerror, transferErrorReply } from '../src/errors.js';
 
 describe('error replies', () => {
-  it('maps file errors like ProFTPD (550 <arg>: strerror; 553 bad names; 452/552 full)', () => {
+  it('maps file errors like ProFTPD (550 <arg>: strerror, names too long too; 553 refused names; 452/552 full)', () => {
     expect(fileErrorReply('x', portError('ENOENT'))).toEqual({ code: 550, text: 'x: No such file or directory' });
     expect(fileErrorReply('x', portError('EACCES'))).toEqual({ code: 550, text: 'x: Permission denied' });
     expect(fileErrorReply('x', portError('EPERM'))).toEqual({ code: 550, text: 'x: Operation not permitted' });
     expect(fileErrorReply('x', portError('EINVAL')).code).toBe(553);
-    expect(fileErrorReply('x', portError('ENAMETOOLONG')).code).toBe(553);
+    expect(fileErrorReply('x', portError('ENAMETOOLONG'))).toEqual({ code: 550, text: 'x: File name too long' });
     expect(fileErrorReply('x', portError('ENOSPC'))).toEqual({ code: 452, text: 'x: No space left on device' });
     expect(fileErrorReply('x', portError('EDQUOT')).code).toBe(552);
     expect(fileErrorReply('x', new Error('plain')).text).toBe('x: Input/output error');

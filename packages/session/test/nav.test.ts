@@ -173,7 +173,11 @@ describe('navigation (RFC 959 §4.1.1, §4.1.3)', () => {
       C: MDTM pub/hello.txt
       S: 213 20200102030405
       C: MFMT 2020 pub/hello.txt
-      S: 501 Invalid time value
+      S: 501 2020: Invalid argument
+      C: MFMT 20201302030405 pub/hello.txt
+      S: 501 pub/hello.txt: Invalid argument
+      C: MFMT 20200102030405.5 pub/hello.txt
+      S: 213 Modify=20200102030405; pub/hello.txt
       C: MFMT 20200102030405
       S: 501 Invalid number of parameters
       C: MFMT 20200102030405 missing
@@ -187,9 +191,16 @@ describe('navigation (RFC 959 §4.1.1, §4.1.3)', () => {
       C: SITE CHMOD 600 pub/hello.txt
       S: 200 SITE CHMOD command successful
       C: SITE CHMOD 9x pub/hello.txt
-      S: 501 SITE CHMOD: Invalid mode '9x'
+      S: 550 '9x': invalid mode
       C: SITE CHMOD 600
-      S: 501 'SITE CHMOD' not understood
+      S: 500-'SITE CHMOD 600' not understood
+      S: 500 SITE not understood
+      C: SITE CHMOD
+      S: 500-'SITE CHMOD' not understood
+      S: 500 SITE not understood
+      C: SITE CHGRP
+      S: 500-'SITE CHGRP' not understood
+      S: 500 SITE not understood
       C: SITE CHMOD 600 nope
       S: 550 nope: No such file or directory
       C: SITE HELP

@@ -132,18 +132,18 @@ async function passiveRetr(h: Harness, file = 'hello.txt', verb = 'PASV'): Promi
 }
 
 describe('FTPS offered or not', () => {
-  it('without SessionConfig.tls the security commands are not implemented and FEAT does not list them', async () => {
+  it('without SessionConfig.tls the security commands are unknown (500, as ProFTPD without mod_tls) and FEAT does not list them', async () => {
     const h = new Harness();
     h.start();
     await h.transcript(`
       C: AUTH TLS
-      S: 502 AUTH command not implemented
+      S: 500 AUTH not understood
       C: PBSZ 0
-      S: 502 PBSZ command not implemented
+      S: 500 PBSZ not understood
       C: PROT P
-      S: 502 PROT command not implemented
+      S: 500 PROT not understood
       C: CCC
-      S: 502 CCC command not implemented
+      S: 500 CCC not understood
     `);
     const feat = await h.send('FEAT');
     expect(feat.join('\n')).not.toMatch(/AUTH|PBSZ|PROT|CCC/);
@@ -152,7 +152,7 @@ describe('FTPS offered or not', () => {
   it('with tls configured but a control channel that cannot start TLS, nothing is offered', async () => {
     const h = new Harness({ config: { tls: {} } });
     h.start();
-    expect(await h.send('AUTH TLS')).toEqual(['502 AUTH command not implemented']);
+    expect(await h.send('AUTH TLS')).toEqual(['500 AUTH not understood']);
     expect((await h.send('FEAT')).join('\n')).not.toContain('AUTH TLS');
     expect((await h.send('HELP')).join('\n')).toContain('AUTH*');
   });

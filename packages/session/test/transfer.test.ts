@@ -218,7 +218,7 @@ describe('STOR / APPE / STOU', () => {
     expect(await h.send('STOR dir')).toEqual(['550 dir: Is a directory']);
     expect(await h.send('STOR nodir/x')).toEqual(['550 nodir/x: No such file or directory']);
     h.fs.faults.push({ op: 'write', code: 'ENAMETOOLONG' });
-    expect(await h.send('STOR x')).toEqual(['553 x: File name too long']);
+    expect(await h.send('STOR x')).toEqual(['550 x: File name too long']);
     h.fs.faults.push({ op: 'write', code: 'EACCES' });
     expect(await h.send('STOR x')).toEqual(['550 x: Permission denied']);
     expect(h.data.last.accepts).toBe(0);
@@ -320,6 +320,22 @@ describe('STOR / APPE / STOU', () => {
 });
 
 describe('TYPE / MODE / STRU / ALLO', () => {
+  it('RETR, STOR, APPE and REST without a name or offset are not understood (500, ProFTPD mod_xfer); DELE is 501', async () => {
+    const h = await ready();
+    await h.transcript(`
+      C: RETR
+      S: 500 'RETR' not understood
+      C: STOR
+      S: 500 'STOR' not understood
+      C: APPE
+      S: 500 'APPE' not understood
+      C: REST
+      S: 500 'REST' not understood
+      C: DELE
+      S: 501 Invalid number of parameters
+    `);
+  });
+
   it('accepts what RFC 959 requires and refuses the rest with 504', async () => {
     const h = await ready();
     await h.transcript(`
@@ -334,17 +350,17 @@ describe('TYPE / MODE / STRU / ALLO', () => {
       C: TYPE E
       S: 504 TYPE not implemented for 'E' parameter
       C: TYPE Q
-      S: 501 'TYPE Q' not understood
+      S: 504 TYPE not implemented for 'Q' parameter
       C: MODE S
       S: 200 Mode set to S
       C: MODE B
-      S: 504 Unsupported transfer mode
+      S: 504 'MODE B' unsupported transfer mode
       C: MODE X
-      S: 501 Unrecognized transfer mode
+      S: 501 'MODE X' unrecognized transfer mode
       C: STRU F
       S: 200 Structure set to F
       C: STRU R
-      S: 504 Unsupported structure type
+      S: 504 'STRU R' unsupported structure type
       C: ALLO 1000
       S: 202 No storage allocation necessary
     `);

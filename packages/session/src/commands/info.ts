@@ -197,19 +197,34 @@ export function site(s: Session, c: Cmd): void | Promise<void> {
     return;
   }
   if (sub === 'CHMOD') return chmod(s, c, rest);
+  if (sub === 'CHGRP' && words(rest) < 2) {
+    missingSiteArgs(s, sub, rest);
+    return;
+  }
   s.reply(500, `'SITE ${sub}' not understood`);
+}
+
+/** How many words `text` has, split at spaces as ProFTPD splits a command line. */
+function words(text: string): number {
+  return text.split(' ').filter((w) => w !== '').length;
+}
+
+/** ProFTPD mod_site's answer to a known SITE command without its arguments. */
+function missingSiteArgs(s: Session, sub: string, rest: string): void {
+  const line = rest.trim() === '' ? `SITE ${sub}` : `SITE ${sub} ${rest.trim()}`;
+  s.reply(500, [`'${line}' not understood`, 'SITE not understood']);
 }
 
 async function chmod(s: Session, c: Cmd, rest: string): Promise<void> {
   const space = rest.indexOf(' ');
   if (space <= 0 || space === rest.length - 1) {
-    s.reply(501, "'SITE CHMOD' not understood");
+    missingSiteArgs(s, 'CHMOD', rest);
     return;
   }
   const modeText = rest.slice(0, space);
   const pathArg = rest.slice(space + 1);
   if (!/^[0-7]{1,4}$/.test(modeText)) {
-    s.reply(501, `SITE CHMOD: Invalid mode '${modeText}'`);
+    s.reply(550, `'${modeText}': invalid mode`);
     return;
   }
   const path = s.resolve(pathArg);

@@ -7,7 +7,7 @@ import { formatTimeVal, parseMfmtArg } from '@ftpkit/command';
 import { quotePathname } from '@ftpkit/reply';
 import { settingAt } from '../config.js';
 import type { Session } from '../core.js';
-import { fileErrorReply } from '../errors.js';
+import { errorCode, fileErrorReply, strerror } from '../errors.js';
 
 import { parentPath } from '../path.js';
 import type { FileInfo, FileSystem } from '../ports.js';
@@ -216,15 +216,24 @@ export async function mdtm(s: Session, c: Cmd): Promise<void> {
   s.reply(213, formatTimeVal(info.mtime));
 }
 
+/** A time-val's shape (RFC 3659 §2.3), whether or not the date exists. */
+const TIME_SHAPE = /^\d{14}(?:\.\d+)?$/;
+/** Errors that mean the file is not there. */
+const MISSING: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR']);
+
 /** MFMT time-val path (draft-somers-ftp-mfxx §3): `213 Modify=<time-val>; <path>`. */
 export async function mfmt(s: Session, c: Cmd): Promise<void> {
   const arg = c.arg ?? '';
   const parsed = parseMfmtArg(arg);
+  const timeText = arg.slice(0, arg.indexOf(' '));
   if (!parsed.ok) {
-    s.reply(parsed.error.replyCode, parsed.error.message);
+    // ProFTPD names a time it cannot read, and the file for a date that does not exist.
+    if (parsed.error.code === 'ERR_TIME_INVALID') {
+      const named = TIME_SHAPE.test(timeText) ? arg.slice(timeText.length + 1) : timeText;
+      s.reply(501, `${named}: ${strerror('EINVAL')}`);
+    } else s.reply(parsed.error.replyCode, parsed.error.message);
     return;
   }
-  const timeText = arg.slice(0, arg.indexOf(' '));
   const pathArg = parsed.value.path;
   const mtime = parsed.value.time;
   const path = s.resolve(pathArg);
@@ -236,8 +245,11 @@ export async function mfmt(s: Session, c: Cmd): Promise<void> {
   try {
     await userFs(s).setModificationTime(path, mtime);
   } catch (error) {
-    fail(s, pathArg, error);
+    // A file that is not there is 550; one whose time cannot be set is 501 (ProFTPD).
+    if (MISSING.has(errorCode(error))) fail(s, pathArg, error);
+    else s.reply(501, `${pathArg}: ${strerror(error)}`);
     return;
   }
-  s.reply(213, `Modify=${timeText}; ${pathArg}`);
+  // The time as set: ProFTPD does not echo the fraction.
+  s.reply(213, `Modify=${timeText.split('.')[0] as string}; ${pathArg}`);
 }
