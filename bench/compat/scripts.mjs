@@ -25,6 +25,13 @@ export const SCRIPTS = {
     'TYPE L 7', 'TYPE AB', 'type i', 'TYPE A N X', 'TYPE L', 'TYPE L 16', 'MODE s', 'STRU f', 'MODE S X', 'ALLO 5 R', 'ALLO -1', 'OPTS utf8 on', 'OPTS UTF8 ON X',
     'HELP NOOP', 'HELP noop', 'HELP SITE CHMOD', 'SITE help', 'SITE HELP CHMOD', 'SITE CHMOD 644 hello.txt x', 'SITE chmod 644 crlf.txt', 'STAT /', 'STAT .', 'REIN', 'NOOP',
   ],
+  // What a pending RNFR survives: other commands, a transfer, a failed RNFR, a used RNTO.
+  // What a pending RNFR allows before RNTO (ProFTPD refuses most commands with 501).
+  'rnfr-state': [
+    ...login, 'RNFR hello.txt', 'TYPE I', 'NOOP', 'SYST', 'FEAT', 'HELP', 'STAT', 'ALLO 1', 'MODE S', 'ABOR', 'REST 0', 'RNTO a.txt', 'RNTO b.txt',
+    'RNFR a.txt', 'RNFR nosuch', 'RNTO c.txt', 'RNFR a.txt', 'RNFR crlf.txt', 'RNTO x.txt', 'RNFR a.txt', 'DELE crlf.txt', 'MKD q', 'CWD sub dir',
+    'RNTO hello.txt', 'PWD', 'RNFR hello.txt', 'PASV', 'EPSV', 'OPTS UTF8 ON', 'CLNT x', 'SIZE hello.txt', 'RNTO hello.txt',
+  ],
   'nav': [
     ...login, 'CWD', 'CWD sub dir', 'PWD', 'CDUP', 'PWD', 'CWD /sub dir', 'CWD ..', 'CWD ../..', 'PWD', 'CWD nosuch', 'CWD hello.txt',
     'CWD locked', 'CWD /locked/x', 'XCWD sub dir', 'XCUP', 'CDUP', 'CDUP x', 'PWD', `CWD ${LONG}`, `CWD ${'x'.repeat(300)}`, 'CWD ~', 'CWD ~alice',

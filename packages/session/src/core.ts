@@ -87,6 +87,11 @@ const INFINITY = Number.POSITIVE_INFINITY;
  */
 const XFER_ARGUMENT: ReadonlySet<string> = new Set(['RETR', 'STOR', 'APPE', 'REST']);
 
+/** Commands that may come between RNFR and RNTO (ProFTPD mod_core, Bug#3829). */
+const BETWEEN_RNFR_AND_RNTO: ReadonlySet<string> = new Set(['HELP', 'NOOP', 'QUIT', 'STAT']);
+/** RFC 2228 commands, also allowed there once a security mechanism was negotiated. */
+const RFC2228_COMMANDS: ReadonlySet<string> = new Set(['CCC', 'CONF', 'ENC', 'MIC', 'PBSZ', 'PROT']);
+
 export class Session {
   readonly control: ControlChannel;
   readonly dataPorts: DataChannelFactory;
@@ -435,9 +440,19 @@ export class Session {
     }
     const verb = spec.verb;
     const handler: CommandHandler | undefined = HANDLERS[verb];
-    // A pending RNFR only survives until the next command (RFC 959 §4.1.3).
-    const renameFrom = this.renameFrom;
-    this.renameFrom = undefined;
+    // A pending RNFR is for the RNTO that must follow it (RFC 959 §4.1.3). As ProFTPD's
+    // mod_core does, HELP, NOOP, QUIT and STAT (and, once AUTH was used, the RFC 2228
+    // commands) may come in between; anything else is refused and the RNFR stays pending.
+    let renameFrom: string | undefined;
+    if (this.renameFrom !== undefined) {
+      if (verb === 'RNTO') {
+        renameFrom = this.renameFrom;
+        this.renameFrom = undefined;
+      } else if (!BETWEEN_RNFR_AND_RNTO.has(verb) && !(this.protection !== 'plain' && RFC2228_COMMANDS.has(verb))) {
+        this.reply(501, 'Bad sequence of commands');
+        return;
+      }
+    }
     if (handler === undefined) {
       this.reply(502, `${rawVerb} command not implemented`);
       return;

@@ -121,9 +121,11 @@ describe('navigation (RFC 959 §4.1.1, §4.1.3)', () => {
       S: 350 File or directory exists, ready for destination name
       C: NOOP
       S: 200 NOOP command successful
-      C: RNTO moved.txt
+      C: RNTO pub/moved.txt
+      S: 250 Rename successful
+      C: RNTO again.txt
       S: 503 Bad sequence of commands
-      C: RNFR pub/hello.txt
+      C: RNFR pub/moved.txt
       S: 350 File or directory exists, ready for destination name
       C: RNTO /../moved.txt
       S: 250 Rename successful
@@ -183,6 +185,37 @@ describe('navigation (RFC 959 §4.1.1, §4.1.3)', () => {
       C: MFMT 20200102030405 missing
       S: 550 missing: No such file or directory
     `);
+  });
+
+  it('a pending RNFR: HELP, NOOP and STAT may come before RNTO; anything else is refused with 501 and the RNFR stays pending (ProFTPD)', async () => {
+    const h = await ready();
+    await h.transcript(`
+      C: RNFR pub/hello.txt
+      S: 350 File or directory exists, ready for destination name
+      C: TYPE I
+      S: 501 Bad sequence of commands
+      C: CWD pub
+      S: 501 Bad sequence of commands
+      C: RNFR other.txt
+      S: 501 Bad sequence of commands
+      C: PASV
+      S: 501 Bad sequence of commands
+      C: XYZZY
+      S: 500 XYZZY not understood
+      C: NOOP
+      S: 200 NOOP command successful
+      C: RNTO renamed.txt
+      S: 250 Rename successful
+      C: PWD
+      S: 257 "/" is the current directory
+      C: RNFR renamed.txt
+      S: 350 File or directory exists, ready for destination name
+      C: RNTO
+      S: 501 Invalid number of parameters
+      C: TYPE I
+      S: 200 Type set to I
+    `);
+    expect(h.fs.text('/renamed.txt')).toBe('hello\n');
   });
 
   it('SITE CHMOD and SITE HELP', async () => {
