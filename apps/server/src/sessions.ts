@@ -465,6 +465,7 @@ export class SessionPlanner {
       serverName: s.serverName,
       serverIdent: s.serverIdent.on ? (s.serverIdent.text ?? true) : false,
       ...(s.serverAdmin === undefined ? {} : { serverAdmin: s.serverAdmin }),
+      ...(config.daemon.useIPv6 ? {} : { ipv6: false }),
       ...(masquerade === undefined ? {} : { masquerade }),
       ...(s.passivePorts === undefined ? {} : { passivePorts: this.deps.allocators.get(s.passivePorts) }),
       allowForeignAddress:

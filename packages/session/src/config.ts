@@ -121,6 +121,11 @@ export interface SessionConfig {
   banner?: string;
   /** ServerAdmin, quoted by HELP. Default `root@localhost`. */
   serverAdmin?: string;
+  /**
+   * UseIPv6: whether EPSV and EPRT accept network protocol 2 (RFC 2428). With `false`
+   * they answer `522 Network protocol not supported, use (1)`. Default `true`.
+   */
+  ipv6?: boolean;
   /** MasqueradeAddress: what to advertise in 227 and the banner. Default: the control connection's local address. */
   masquerade?: MasqueradeResolver;
   /** PassivePorts. Default: kernel-chosen ports. */
@@ -205,6 +210,7 @@ export interface EffectiveConfig {
   readonly serverIdent: boolean | string;
   readonly banner: string | undefined;
   readonly serverAdmin: string;
+  readonly ipv6: boolean;
   readonly masquerade: MasqueradeResolver | undefined;
   readonly passivePorts: PortAllocator | undefined;
   readonly allowForeignAddress: boolean | ((address: string) => boolean);
@@ -256,6 +262,7 @@ export function effectiveConfig(config: SessionConfig): EffectiveConfig {
     serverIdent: config.serverIdent ?? true,
     banner: config.banner,
     serverAdmin: config.serverAdmin ?? 'root@localhost',
+    ipv6: config.ipv6 ?? true,
     masquerade: config.masquerade,
     passivePorts: config.passivePorts,
     allowForeignAddress: config.allowForeignAddress ?? false,

@@ -115,6 +115,8 @@ export class Session {
   failedLogins = 0;
   /** TYPE A (default, RFC 959 §3.1.1.1) or I. */
   ascii = true;
+  /** Data bytes of the session's ended transfers and listings (STAT). */
+  bytesTransferred = 0;
   restOffset = 0;
   renameFrom: string | undefined = undefined;
   epsvAll = false;
@@ -715,6 +717,7 @@ export class Session {
   endTransfer(t: Transfer): void {
     if (t.conn === undefined && t.aborted === undefined && this.dataState === 'passive') this.closeDataChannel();
     t.phase = 'done';
+    this.bytesTransferred += t.bytes;
     if (this.transfer === t) this.transfer = undefined;
     const now = this.clock.now();
     this.lastTransferAt = now;

@@ -74,8 +74,9 @@ describe('informational commands', () => {
     expect(await h.send('HELP BOGUS')).toEqual(["502 Unknown command 'BOGUS'"]);
   });
 
-  it('STAT alone before and after login', async () => {
+  it('STAT alone: no data connection while a listener waits (ProFTPD); the session total once there is one', async () => {
     const h = new Harness();
+    h.fs.addFile('/f', 'x'.repeat(42));
     h.start();
     await h.send('USER ftptest');
     await h.send('PASS secret');
@@ -86,7 +87,21 @@ describe('informational commands', () => {
       S:  Connected from 127.0.0.1 (127.0.0.1)
       S:  Logged in as ftptest
       S:  TYPE: ASCII, STRUcture: File, Mode: Stream
-      S:  Passive data connection listening on port 60000
+      S:  No data connection
+      S: 211 End of status
+    `);
+    await h.send('TYPE I');
+    h.data.last.connect();
+    expect((await h.send('RETR f')).at(-1)).toBe('226 Transfer complete');
+    await h.send('PORT 127,0,0,1,200,1');
+    await h.transcript(`
+      C: STAT
+      S: 211-Status of 'ftpkit'
+      S:  Connected from 127.0.0.1 (127.0.0.1)
+      S:  Logged in as ftptest
+      S:  TYPE: BINARY, STRUcture: File, Mode: Stream
+      S:  Total bytes transferred for session: 42
+      S:  No data connection
       S: 211 End of status
     `);
   });

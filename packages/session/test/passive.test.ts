@@ -102,6 +102,20 @@ describe('EPSV (RFC 2428 §3-§4, reference §3.2)', () => {
     `);
   });
 
+  it('with UseIPv6 off (ipv6: false) EPSV and EPRT accept network protocol 1 only', async () => {
+    const h = await ready({ config: { ipv6: false } });
+    await h.transcript(`
+      C: EPSV 2
+      S: 522 Network protocol not supported, use (1)
+      C: EPSV 3
+      S: 522 Network protocol not supported, use (1)
+      C: EPRT |2|::1|60123|
+      S: 522 Network protocol not supported, use (1)
+      C: EPSV 1
+      S: 229 Entering Extended Passive Mode (|||60000|)
+    `);
+  });
+
   it('EPSV ALL refuses PASV, PORT and EPRT with ProFTPD texts, for the rest of the session', async () => {
     const h = await ready();
     await h.transcript(`

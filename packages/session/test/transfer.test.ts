@@ -215,7 +215,7 @@ describe('STOR / APPE / STOU', () => {
     const h = await ready();
     await h.send('PASV');
     expect(await h.send('STOR /')).toEqual(['553 /: File name not allowed']);
-    expect(await h.send('STOR dir')).toEqual(['550 dir: Is a directory']);
+    expect(await h.send('STOR dir')).toEqual(['550 dir: Not a regular file']);
     expect(await h.send('STOR nodir/x')).toEqual(['550 nodir/x: No such file or directory']);
     h.fs.faults.push({ op: 'write', code: 'ENAMETOOLONG' });
     expect(await h.send('STOR x')).toEqual(['550 x: File name too long']);
@@ -269,7 +269,7 @@ describe('STOR / APPE / STOU', () => {
 
   it('STOU picks a unique name (150 FILE:) and retries on collisions', async () => {
     let n = 0;
-    const values = [0.1, 0.1, 0.2];
+    const values = [0.1, 0.1, 0.2, 0.3];
     const h = new Harness({ random: () => values[n++ % values.length] as number });
     await h.login();
     await h.send('TYPE I');
@@ -291,12 +291,12 @@ describe('STOR / APPE / STOU', () => {
     conn = await pasvConnect(h);
     conn.upload('3');
     conn.finish();
-    expect(await h.send('STOU hello')).toEqual(['150 FILE: hello', '226 Transfer complete']);
-    conn = await pasvConnect(h);
-    conn.upload('4');
-    conn.finish();
-    const third = await h.send('STOU hello');
-    expect(third[0]).toMatch(/^150 FILE: hello\.\w{6}$/);
+    // An argument is ignored (ProFTPD): still a unique name in the current directory.
+    const third = await h.send('STOU pub/hello');
+    expect(third[0]).toMatch(/^150 FILE: ftp\w{6}$/);
+    expect(third[1]).toBe('226 Transfer complete');
+    expect(h.fs.text(`/${(third[0] as string).slice('150 FILE: '.length)}`)).toBe('3');
+    expect(h.fs.text('/pub/hello')).toBeUndefined();
   });
 
   it('never buffers an upload: each chunk reaches the sink as it arrives', async () => {

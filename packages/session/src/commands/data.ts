@@ -5,7 +5,7 @@
  * and an RFC 1918 PORT/EPRT address from a public client is refused (rewritten only
  * with `allowPortRewrite`).
  */
-import { parseEprtArg, parseEpsvArg, parsePortArg } from '@ftpkit/command';
+import { parseEprtArg, parseEpsvArg, parsePortArg, type AddressFamily } from '@ftpkit/command';
 import { REFUSAL_TEXT } from '@ftpkit/masquerade';
 import { fallbackMessage } from '@ftpkit/port-allocator';
 import { formatEpsv, formatPasv } from '@ftpkit/reply';
@@ -49,12 +49,19 @@ export function pasv(s: Session): void | Promise<void> {
   return listen(s, 'PASV', target.address);
 }
 
+const IPV4_ONLY: readonly AddressFamily[] = [1];
+const BOTH_FAMILIES: readonly AddressFamily[] = [1, 2];
+
+/** The network protocols EPSV and EPRT accept (UseIPv6). */
+function families(s: Session): readonly AddressFamily[] {
+  return s.cfg.ipv6 ? BOTH_FAMILIES : IPV4_ONLY;
+}
+
 /** EPSV [1|2|ALL] (§3.2, RFC 2428 §3-§4). */
 export function epsv(s: Session, c: Cmd): void | Promise<void> {
-  const parsed = parseEpsvArg(c.arg);
+  const parsed = parseEpsvArg(c.arg, { families: families(s) });
   if (!parsed.ok) {
-    if (parsed.error.replyCode === 522) s.reply(522, 'Network protocol not supported, use (1,2)');
-    else s.reply(501, 'EPSV: unknown network protocol');
+    s.reply(parsed.error.replyCode, parsed.error.message);
     return;
   }
   if (parsed.value.kind === 'all') {
@@ -129,7 +136,7 @@ export function eprt(s: Session, c: Cmd): void {
     s.reply(501, 'Invalid number of parameters');
     return;
   }
-  const parsed = parseEprtArg(arg);
+  const parsed = parseEprtArg(arg, { families: families(s) });
   if (!parsed.ok) {
     // ProFTPD takes port 0 and refuses it later as an address mismatch (§3.4 step 7).
     if (parsed.error.code === 'ERR_EPRT_PORT' && arg.split(arg[0] as string)[3] === '0') {
@@ -137,7 +144,7 @@ export function eprt(s: Session, c: Cmd): void {
       return;
     }
     if (parsed.error.replyCode === 522) {
-      s.reply(522, 'Network protocol not supported, use (1,2)');
+      s.reply(522, parsed.error.message);
     } else {
       s.emit?.({ type: 'log', level: 'debug', message: `badly formatted EPRT argument: '${arg}'` });
       s.reply(501, 'Illegal EPRT command');

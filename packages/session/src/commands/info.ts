@@ -172,9 +172,10 @@ export function stat(s: Session, c: Cmd): void | Promise<void> {
   // STAT needs a login (catalogue), so the session is logged in here.
   lines.push(`Logged in as ${s.user?.name ?? ''}`);
   lines.push(`TYPE: ${s.ascii ? 'ASCII' : 'BINARY'}, STRUcture: File, Mode: Stream`);
-  if (s.listener !== undefined) lines.push(`Passive data connection listening on port ${s.listener.exposedPort}`);
-  else if (s.activeHost !== undefined) lines.push(`Active data connection to ${s.activeHost}:${s.activePort}`);
-  else lines.push('No data connection');
+  // As ProFTPD: the total once there is one, and no data connection between transfers
+  // (a passive listener or a PORT address is not a connection yet).
+  if (s.bytesTransferred > 0) lines.push(`Total bytes transferred for session: ${s.bytesTransferred}`);
+  lines.push('No data connection');
   lines.push('End of status');
   s.reply(211, lines);
 }

@@ -80,7 +80,7 @@ export const HANDLERS: Readonly<Record<string, CommandHandler>> = {
   // RFC 959 §4.1.3 service commands, RFC 3659
   RETR: { run: retr, transfer: true, path: true },
   STOR: { run: stor, transfer: true, path: true, write: true },
-  STOU: { run: stou, transfer: true, path: true, write: true },
+  STOU: { run: stou, transfer: true, write: true },
   APPE: { run: appe, transfer: true, path: true, write: true },
   ALLO: { run: allo },
   REST: { run: rest },

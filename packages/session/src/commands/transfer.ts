@@ -249,24 +249,24 @@ export function appe(s: Session, c: Cmd): Promise<void> {
   return store(s, c, 'APPE');
 }
 
-/** STOU (RFC 959 §4.1.3, RFC 1123 §4.1.2.9): a unique name in the argument's directory (or the cwd). */
+/**
+ * STOU (RFC 959 §4.1.3, RFC 1123 §4.1.2.9): a unique name, `ftp` and six characters, in
+ * the current directory. An argument is ignored, as ProFTPD ignores it.
+ */
 export function stou(s: Session, c: Cmd): Promise<void> {
   return store(s, c, 'STOU');
 }
 
 let uniqueCounter = 0;
 
-function uniqueName(s: Session, attempt: number, c: Cmd): string {
-  if (c.arg !== undefined && attempt === 0) return c.path;
-  const dir = c.arg === undefined ? s.cwd : parentPath(c.path);
-  const stem = c.arg === undefined ? 'ftp' : `${baseName(c.path)}.`;
+function uniqueName(s: Session): string {
   let suffix: string;
   if (s.random !== undefined) {
     suffix = Math.floor(s.random() * 0x7fffffff).toString(36).padStart(6, '0').slice(-6);
   } else {
     suffix = `${s.clock.now().toString(36)}${(uniqueCounter++).toString(36)}`;
   }
-  return joinPath(dir, stem + suffix);
+  return joinPath(s.cwd, `ftp${suffix}`);
 }
 
 /** Finish a cut-short upload: keep the partial file unless DeleteAbortedStores (the file's). */
@@ -313,12 +313,14 @@ async function store(s: Session, c: Cmd, verb: 'STOR' | 'APPE' | 'STOU'): Promis
     }
     const writeMode = verb === 'APPE' ? 'append' : offset > 0 ? 'offset' : 'create';
     for (let attempt = 0; sink === undefined; attempt++) {
-      if (verb === 'STOU') t.path = uniqueName(s, attempt, c);
+      if (verb === 'STOU') t.path = uniqueName(s);
       try {
         sink = await fs.write(t.path, verb === 'STOU' ? { mode: 'create', start: 0, unique: true } : { mode: writeMode, start: offset });
       } catch (error) {
         if (verb === 'STOU' && errorCode(error) === 'EEXIST' && attempt < 8) continue;
-        const r = fileErrorReply(verb === 'STOU' ? baseName(t.path) : arg, error);
+        const name = verb === 'STOU' ? baseName(t.path) : arg;
+        // A folder in the way is named as RETR names it (ProFTPD).
+        const r = errorCode(error) === 'EISDIR' ? { code: 550, text: `${name}: Not a regular file` } : fileErrorReply(name, error);
         s.transferReply(t, r.code, r.text);
         return;
       }
