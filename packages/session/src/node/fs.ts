@@ -286,10 +286,13 @@ const POOL_AFTER_SLOW_MS = 30_000;
  * Process-wide state of inline upload writes (one event loop, usually one disk). Uploads
  * go to the thread pool until `poolUntil` (`Date.now()`) when inline writes stop being
  * cheap: `strikes` writes slower than `slowMs` within a second, one slower than
- * `stallMs`, or more than `msPerMiB` per MiB on average over `windowBytes` (a disk that
- * takes 150 MB/s would otherwise hold the event loop most of the time; a page cache takes
- * a MiB in a fraction of a millisecond). One slow write alone may be the machine's other
- * work preempting the process. Exported for tests, not from the package.
+ * `stallMs`, or most of the last `windowBytes` written at more than `msPerMiB` per MiB.
+ * A file system slower than 200 MB/s would otherwise hold the event loop most of the
+ * time; a page cache takes a MiB in well under a millisecond, and in a few when several
+ * uploads and their clients share two cores. A slow or throttled disk makes most writes
+ * slow, while the machine's other work preempting the process makes a few slow among
+ * fast ones: an average over the window mistook the second for the first. Exported for
+ * tests, not from the package.
  */
 export const inlineWrites: {
   slowMs: number;
@@ -299,18 +302,22 @@ export const inlineWrites: {
   windowBytes: number;
   poolUntil: number;
   recent: number[];
-  windowMs: number;
+  /** Bytes of the window written at more than `msPerMiB`. */
+  windowSlow: number;
   windowWritten: number;
-} = { slowMs: 10, strikes: 3, stallMs: 100, msPerMiB: 2, windowBytes: 32 * 1024 * 1024, poolUntil: 0, recent: [], windowMs: 0, windowWritten: 0 };
+} = { slowMs: 10, strikes: 3, stallMs: 100, msPerMiB: 5, windowBytes: 32 * 1024 * 1024, poolUntil: 0, recent: [], windowSlow: 0, windowWritten: 0 };
 
-/** Notes an inline write of `bytes` that took `took` ms; true when uploads should go to the thread pool. */
-function inlineTooSlow(bytes: number, took: number): boolean {
+/**
+ * Notes an inline write of `bytes` that took `took` ms; true when uploads should go to the
+ * thread pool. Exported for tests, not from the package.
+ */
+export function inlineTooSlow(bytes: number, took: number): boolean {
   const w = inlineWrites;
-  w.windowMs += took;
+  if (took / (bytes / (1024 * 1024)) > w.msPerMiB) w.windowSlow += bytes;
   w.windowWritten += bytes;
   if (w.windowWritten >= w.windowBytes) {
-    const slow = w.windowMs / (w.windowWritten / (1024 * 1024)) > w.msPerMiB;
-    w.windowMs = 0;
+    const slow = w.windowSlow * 2 > w.windowWritten;
+    w.windowSlow = 0;
     w.windowWritten = 0;
     if (slow) return true;
   }
@@ -522,7 +529,7 @@ class UploadRing {
           this.#inline = false;
           inlineWrites.poolUntil = Date.now() + POOL_AFTER_SLOW_MS;
           inlineWrites.recent = [];
-          inlineWrites.windowMs = 0;
+          inlineWrites.windowSlow = 0;
           inlineWrites.windowWritten = 0;
           return;
         }

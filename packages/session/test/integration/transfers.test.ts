@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { inlineWrites } from '../../src/node/fs.js';
+import { inlineTooSlow, inlineWrites } from '../../src/node/fs.js';
 import { SocketDataConnection, localFileSystem, nodeDataChannels, simpleAuthenticator } from '../../src/node/index.js';
 import { PASSWORD, RawClient, USER, startServer } from './ftp.js';
 import type { Fixture } from './ftp.js';
@@ -206,7 +206,27 @@ describe('inline upload writes', { timeout: 60_000 }, () => {
     }
   });
 
-  it('inline writes slower than msPerMiB on average over a window move uploads to the pool', async () => {
+  it('the window rule counts bytes: a few slow writes among fast ones (preemption) stay inline; mostly slow writes (a slow disk) do not', () => {
+    const MiB = 1024 * 1024;
+    try {
+      Object.assign(inlineWrites, { msPerMiB: 2, windowBytes: 8 * MiB, slowMs: 60_000, stallMs: 60_000 });
+      // 7 MiB at 0.3 ms/MiB and one MiB at 50 ms: an average of 6.5 ms/MiB, but one slow MiB in 8.
+      const preempted = [0.3, 0.3, 0.3, 50, 0.3, 0.3, 0.3, 0.3].map((ms) => inlineTooSlow(MiB, ms));
+      expect(preempted).toEqual(Array(8).fill(false));
+      expect(inlineWrites.windowWritten).toBe(0);
+      // A disk at 200 MB/s: every MiB takes 5 ms.
+      const slowDisk = Array.from({ length: 8 }, () => inlineTooSlow(MiB, 5));
+      expect(slowDisk).toEqual([...Array(7).fill(false), true]);
+      // Small writes count by their bytes: many tiny slow ones do not outweigh fast MiBs.
+      for (let i = 0; i < 100; i++) expect(inlineTooSlow(100, 0.05)).toBe(false);
+      const rest = Array.from({ length: 8 }, () => inlineTooSlow(MiB, 0.3));
+      expect(rest.includes(true)).toBe(false);
+    } finally {
+      resetInlineWrites();
+    }
+  });
+
+  it('inline writes slower than msPerMiB over a window move uploads to the pool', async () => {
     const { f, c } = await sessionWith(256 * 1024, 'inline');
     const body = randomBytes(6 * 1024 * 1024 + 1);
     inlineWrites.msPerMiB = -1; // any write time is too slow on average…
