@@ -66,36 +66,6 @@ async function unwrap(c: DataConnection, options: ProxiedDataOptions): Promise<D
   return r.proxied ? new ProxiedDataConnection(socket, { address: unmapIpv4(r.remoteAddress), port: r.remotePort }) : c;
 }
 
-/**
- * `factory.listen` whose listeners hand out `map(connection)` for each accepted connection;
- * a connection mapped to undefined is dropped (`map` closed it) and the next one awaited.
- */
-export function mapAccepted(
-  factory: DataChannelFactory,
-  map: (c: DataConnection) => DataConnection | undefined | Promise<DataConnection | undefined>,
-): DataChannelFactory['listen'] {
-  return async (request) => {
-    const r = await factory.listen(request);
-    if (!r.ok) return r;
-    const l = r.listener;
-    const listener: PassiveListener = {
-      port: l.port,
-      exposedPort: l.exposedPort,
-      fallback: l.fallback,
-      accept: async () => {
-        for (;;) {
-          const c = await l.accept();
-          if (c === undefined) return undefined;
-          const d = await map(c);
-          if (d !== undefined) return d;
-        }
-      },
-      close: () => l.close(),
-    };
-    return { ok: true, listener };
-  };
-}
-
 /** Connections a passive listener keeps for the session (more are dropped, as session/node does). */
 const MAX_QUEUED = 8;
 

@@ -22,6 +22,7 @@ import { resolveVirtualHostNames } from '@ftpkit/config/node';
 import { masqueradingLine } from '@ftpkit/masquerade';
 import {
   FtpSession,
+  mapAccepted,
   type ControlChannel,
   type DataChannelFactory,
   type DataConnection,
@@ -38,7 +39,7 @@ import type { FlagUser } from './defaults.js';
 import type { Logger } from './log.js';
 import { ftpsOfServer, type ServerFtps } from './ftps.js';
 import { PasswordPool } from './password-pool.js';
-import { mapAccepted, proxiedDataChannels } from './proxy-data.js';
+import { proxiedDataChannels } from './proxy-data.js';
 import { AllocatorRegistry, AuthFileCache, MasqueradeGeneration, TransferLogRegistry, type PassiveLayout } from './resources.js';
 import { sharedDataChannels } from './shared-data.js';
 import { SessionPlanner, SessionTable, featHiddenFor, type Generation, type PlannedSession } from './sessions.js';

@@ -69,6 +69,7 @@ export type {
   TlsInfo,
   TlsUpgradeResult,
 } from './ports.js';
+export { mapAccepted } from './channels.js';
 export { errorCode, fileErrorReply, portError, strerror, transferErrorReply } from './errors.js';
 export type { ReplySpec, TransferFailureSide } from './errors.js';
 export { baseName, joinPath, parentPath, resolvePath } from './path.js';

@@ -23,6 +23,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { PortAllocator } from '@ftpkit/port-allocator';
 import { canonicalAddress } from '../address.js';
+import { mapAccepted } from '../channels.js';
 import type { SessionConfig } from '../config.js';
 import type { SessionEvent } from '../events.js';
 import type {
@@ -34,8 +35,6 @@ import type {
   DataChannelFactory,
   DataConnection,
   FileSystem,
-  PassiveListener,
-  PassiveResult,
 } from '../ports.js';
 import { FtpSession } from '../session.js';
 import { simpleAuthenticator } from './auth.js';
@@ -227,22 +226,7 @@ function tracked(conn: DataConnection, entry: Entry): DataConnection {
 
 function trackingFactory(inner: DataChannelFactory, entry: () => Entry): DataChannelFactory {
   const factory: DataChannelFactory = {
-    async listen(request): Promise<PassiveResult> {
-      const r = await inner.listen(request);
-      if (!r.ok) return r;
-      const l = r.listener;
-      const listener: PassiveListener = {
-        port: l.port,
-        exposedPort: l.exposedPort,
-        fallback: l.fallback,
-        accept: async () => {
-          const c = await l.accept();
-          return c === undefined ? undefined : tracked(c, entry());
-        },
-        close: () => l.close(),
-      };
-      return { ok: true, listener };
-    },
+    listen: mapAccepted(inner, (c) => tracked(c, entry())),
     async connect(request): Promise<ActiveResult> {
       const r = await inner.connect(request);
       return r.ok ? { ok: true, connection: tracked(r.connection, entry()) } : r;
