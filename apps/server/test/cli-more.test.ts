@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anonymousSection, cleanup, freePort, freeRange, loopbackConf, RawFtp, runCli, serve, tempDir } from './helpers.js';
+import { anonymousSection, cleanup, cryptHash, freePort, freeRange, loopbackConf, RawFtp, runCli, selfSignedCertificate, serve, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -84,7 +84,7 @@ ${anonymousSection(dir, '  ')}
     const dir = tempDir();
     chmodSync(dir, 0o755);
     const passwd = join(dir, 'ftpd.passwd');
-    const hash = execFileSync('openssl', ['passwd', '-6', 'pw'], { encoding: 'utf8' }).trim();
+    const hash = cryptHash('pw');
     writeFileSync(passwd, `alice:${hash}:65534:65534::${dir}:/bin/sh\n`);
     chmodSync(passwd, 0o600);
     const port = await freePort();
@@ -215,12 +215,6 @@ ${INTERNET_CLASS}`);
 });
 
 describe('FTPS (TLSEngine on)', () => {
-  function certificate(dir: string): { cert: string; key: string } {
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    return { cert, key };
-  }
   const curl = (args: string[]): { code: number; out: string } => {
     try {
       return { code: 0, out: execFileSync('curl', ['-s', '-S', '--max-time', '10', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
@@ -233,7 +227,7 @@ describe('FTPS (TLSEngine on)', () => {
   it('AUTH TLS with PROT P (curl --ssl-reqd); TLSRequired refuses plain FTP', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'hello.txt'), 'over TLS\n');
-    const { cert, key } = certificate(dir);
+    const { cert, key } = selfSignedCertificate(dir);
     const port = await freePort();
     const s = await serve(['--config', loopbackConf(dir, port, `TLSEngine on\nTLSRSACertificateFile ${cert}\nTLSRSACertificateKeyFile ${key}\nTLSRequired on`)]);
     const secure = curl(['--ssl-reqd', '-k', `ftp://127.0.0.1:${port}/hello.txt`]);
@@ -246,7 +240,7 @@ describe('FTPS (TLSEngine on)', () => {
   it('TLSOptions UseImplicitSSL: TLS from the first byte (ftps://)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'hello.txt'), 'implicit\n');
-    const { cert, key } = certificate(dir);
+    const { cert, key } = selfSignedCertificate(dir);
     const port = await freePort();
     const s = await serve(['--config', loopbackConf(dir, port, `TLSEngine on\nTLSRSACertificateFile ${cert}\nTLSRSACertificateKeyFile ${key}\nTLSOptions UseImplicitSSL`)]);
     const r = curl(['-k', `ftps://127.0.0.1:${port}/hello.txt`]);

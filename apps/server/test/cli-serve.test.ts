@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Client } from 'basic-ftp';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { anonymousSection, cleanup, dataConnection, freePort, freeRange, loopbackConf, RawFtp, runCli, serve, tempDir } from './helpers.js';
+import { anonymousSection, cleanup, cryptHash, dataConnection, freePort, freeRange, loopbackConf, RawFtp, runCli, serve, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 afterAll(cleanup);
@@ -221,7 +221,7 @@ describe('ftpkit serve --config: the NAT guide configurations', () => {
     const home = join(dir, 'home', 'alice');
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, 'hello.txt'), 'hello\n');
-    const hash = execFileSync('openssl', ['passwd', '-6', 'n4t-Secret'], { encoding: 'utf8' }).trim();
+    const hash = cryptHash('n4t-Secret');
     writeFileSync(join(dir, 'ftpd.passwd'), `alice:${hash}:1000:1000:Alice:${home}:/bin/sh\n`);
     const port = await freePort();
     const range = await freeRange(5);

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anonymousSection, cleanup, freePort, freeRange, loopbackConf, serve, tempDir } from './helpers.js';
+import { anonymousSection, cleanup, freePort, freeRange, loopbackConf, selfSignedCertificate, serve, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -45,13 +45,6 @@ function curl(args: string[]): string {
   return execFileSync('curl', ['-sS', '--max-time', '10', '-k', '--ssl-reqd', ...args], { encoding: 'utf8' });
 }
 
-function certificate(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  return { cert, key };
-}
-
 describe('ftpkit serve --tls', { timeout: 30_000 }, () => {
   it('with no certificate configured: FTPS with a self-signed certificate generated for testing, and a warning that says so', async () => {
     const dir = tempDir();
@@ -73,8 +66,8 @@ describe('ftpkit serve --tls', { timeout: 30_000 }, () => {
   it('with --config and certificate files: those are used, and SIGHUP re-reads them for new connections', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'hello.txt'), 'configured\n');
-    const first = certificate(dir, 'first');
-    const second = certificate(dir, 'second');
+    const first = selfSignedCertificate(dir, 'first');
+    const second = selfSignedCertificate(dir, 'second');
     const live = { cert: join(dir, 'live.crt'), key: join(dir, 'live.key') };
     copyFileSync(first.cert, live.cert);
     copyFileSync(first.key, live.key);
@@ -94,7 +87,7 @@ describe('ftpkit serve --tls', { timeout: 30_000 }, () => {
   it('TLSRequired on with an <Anonymous> section that says TLSRequired off: anonymous works in the clear, a real user needs TLS', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'pub.txt'), 'public\n');
-    const { cert, key } = certificate(dir, 'anon');
+    const { cert, key } = selfSignedCertificate(dir, 'anon');
     const port = await freePort();
     const conf = join(dir, 'anon.conf');
     const anonymous = anonymousSection(dir).replace('</Anonymous>', '  TLSRequired off\n</Anonymous>');

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanup, dataConnection, freePort, RawFtp, runCli, serve, tempDir } from './helpers.js';
+import { cleanup, cryptHash, dataConnection, freePort, RawFtp, runCli, serve, tempDir } from './helpers.js';
 
 afterEach(cleanup);
 afterAll(cleanup);
@@ -114,7 +114,7 @@ TimeoutStalled 300
  * password for all), followed by `body`: its path and port.
  */
 async function usersConf(dir: string, homes: Record<string, string>, password: string, body: string): Promise<{ conf: string; port: number }> {
-  const hash = execFileSync('openssl', ['passwd', '-6', password], { encoding: 'utf8' }).trim();
+  const hash = cryptHash(password);
   const lines = Object.entries(homes).map(([name, home], i) => `${name}:${hash}:${1000 + i}:${1000 + i}::${home}:/bin/sh\n`);
   writeFileSync(join(dir, 'ftpd.passwd'), lines.join(''));
   const port = await freePort();

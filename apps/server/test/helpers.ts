@@ -2,7 +2,7 @@
  * Test helpers: run the built CLI (dist/cli.js) and wait for its log lines.
  * Every process and temp dir started here is stopped/removed by `cleanup()`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { ReplyDecoder, parsePasv } from '@ftpkit/reply';
@@ -25,6 +25,19 @@ export function loopbackConf(dir: string, port: number, extra = ''): string {
 export const CLI: string = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 const cleanups: (() => void | Promise<void>)[] = [];
+
+/** A SHA-512 crypt hash of `password` (`openssl passwd -6`), as an AuthUserFile holds it. */
+export function cryptHash(password: string): string {
+  return execFileSync('openssl', ['passwd', '-6', password], { encoding: 'utf8' }).trim();
+}
+
+/** A self-signed EC certificate for `name` written to `dir` (valid two days). */
+export function selfSignedCertificate(dir: string, name = 'localhost'): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { cert, key };
+}
 
 /** Stop everything started by these helpers. */
 export async function cleanup(): Promise<void> {
