@@ -474,7 +474,7 @@ export class Session {
       this.reply(500, `Illegal ${verb} command, EPSV ALL in effect`);
       return;
     }
-    if (spec.arg === 'required' && XFER_ARGUMENT.has(verb) && (arg === undefined || arg === '')) {
+    if (XFER_ARGUMENT.has(verb) && (arg === undefined || arg === '')) {
       this.reply(500, `'${rawVerb}' not understood`);
       return;
     }

@@ -58,6 +58,13 @@ export interface ReplySpec {
 }
 
 /**
+ * Errors that mean a path does not lead to an entry (ProFTPD's path lookup fails): the
+ * commands that name the whole request when the operation itself is refused name the path
+ * alone for these.
+ */
+export const PATH_LOOKUP_ERRORS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
+
+/**
  * Reply for a failed file-system command (CWD, DELE, MKD, RNFR, SIZE, RETR before the
  * data connection…): `550 <arg>: <strerror>` (ProFTPD; a name too long too), except that
  * a name the server refuses (EINVAL) is `553` (RFC 959 §4.2: "File name not allowed") and a full

@@ -196,6 +196,8 @@ function mlsxType(info: FileInfo): string {
 export interface ListArgs {
   /** `-a`/`-A`: show names starting with `.` */
   all: boolean;
+  /** `-R`: list subdirectories too, as `ls -R` (LIST only). */
+  recursive: boolean;
   /** The path operand, if any (flags removed). */
   path: string | undefined;
 }
@@ -207,7 +209,8 @@ export interface ListArgs {
  */
 export function parseListArgs(arg: string | undefined): ListArgs {
   let all = false;
-  if (arg === undefined) return { all, path: undefined };
+  let recursive = false;
+  if (arg === undefined) return { all, recursive, path: undefined };
   let rest = arg;
   while (rest.startsWith('-')) {
     const space = rest.indexOf(' ');
@@ -215,17 +218,9 @@ export function parseListArgs(arg: string | undefined): ListArgs {
     rest = space === -1 ? '' : rest.slice(space + 1).replace(/^ +/, '');
     if (word === '--') break;
     if (word.includes('a') || word.includes('A')) all = true;
+    if (word.includes('R')) recursive = true;
   }
-  return { all, path: rest === '' ? undefined : rest };
-}
-
-/** True when the option words of a LIST argument ask for `-R` (recursive, as `ls -R`). */
-export function listRecursive(arg: string | undefined): boolean {
-  for (const word of (arg ?? '').split(' ')) {
-    if (!word.startsWith('-') || word === '--') return false;
-    if (word.includes('R')) return true;
-  }
-  return false;
+  return { all, recursive, path: rest === '' ? undefined : rest };
 }
 
 /** True when a name contains glob characters (`*`, `?`, `[`). */

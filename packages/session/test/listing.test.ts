@@ -111,13 +111,16 @@ describe('MLSx facts (RFC 3659 §7)', () => {
 
 describe('LIST arguments and globbing', () => {
   it.each([
-    [undefined, { all: false, path: undefined }],
-    ['-la', { all: true, path: undefined }],
-    ['-l', { all: false, path: undefined }],
-    ['-l dir', { all: false, path: 'dir' }],
-    ['-a -l  dir name', { all: true, path: 'dir name' }],
-    ['-- -weird', { all: false, path: '-weird' }],
-    ['dir', { all: false, path: 'dir' }],
+    [undefined, { all: false, recursive: false, path: undefined }],
+    ['-la', { all: true, recursive: false, path: undefined }],
+    ['-l', { all: false, recursive: false, path: undefined }],
+    ['-l dir', { all: false, recursive: false, path: 'dir' }],
+    ['-a -l  dir name', { all: true, recursive: false, path: 'dir name' }],
+    ['-- -weird', { all: false, recursive: false, path: '-weird' }],
+    ['-- -R', { all: false, recursive: false, path: '-R' }],
+    ['-lR  sub', { all: false, recursive: true, path: 'sub' }],
+    ['-l -aR', { all: true, recursive: true, path: undefined }],
+    ['dir -R', { all: false, recursive: false, path: 'dir -R' }],
   ])('%j', (arg, want) => expect(parseListArgs(arg)).toEqual(want));
 
   it.each([

@@ -18,7 +18,7 @@ import {
 } from '@ftpkit/command';
 import { canonicalAddress, ipv4Of, isNativeIpv6 } from '../address.js';
 import type { Session } from '../core.js';
-import { errorCode, strerror } from '../errors.js';
+import { PATH_LOOKUP_ERRORS, errorCode, strerror } from '../errors.js';
 import { MLST_FACTS } from '../listing.js';
 import { statusListing } from './list.js';
 import { fail, userFs } from './nav.js';
@@ -181,7 +181,6 @@ export function stat(s: Session, c: Cmd): void | Promise<void> {
 }
 
 const SITE_IMPLEMENTED: ReadonlySet<string> = new Set(['CHMOD', 'HELP']);
-const PATH_ERRORS: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
 
 /** SITE CHMOD mode path, SITE HELP (ProFTPD mod_site). */
 export function site(s: Session, c: Cmd): void | Promise<void> {
@@ -244,7 +243,7 @@ async function chmod(s: Session, c: Cmd, rest: string): Promise<void> {
     await userFs(s).chmod(path, Number.parseInt(modeText, 8));
   } catch (error) {
     // A path that does not resolve is named alone, as ProFTPD's path lookup does.
-    if (PATH_ERRORS.has(errorCode(error))) fail(s, pathArg, error);
+    if (PATH_LOOKUP_ERRORS.has(errorCode(error))) fail(s, pathArg, error);
     else s.reply(550, `CHMOD ${rest}: ${strerror(error)}`);
     return;
   }

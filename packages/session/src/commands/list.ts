@@ -5,7 +5,7 @@
  */
 import type { Session, Transfer } from '../core.js';
 import { errorCode, portError, strerror } from '../errors.js';
-import { formatListLine, formatMlsxEntry, globMatch, hasGlob, listRecursive, parseListArgs } from '../listing.js';
+import { formatListLine, formatMlsxEntry, globMatch, hasGlob, parseListArgs } from '../listing.js';
 import { baseName, joinPath, parentPath } from '../path.js';
 import type { ByteSource, FileInfo } from '../ports.js';
 import { userFs } from './nav.js';
@@ -45,8 +45,7 @@ async function collect(
   if (glob) {
     const pattern = baseName(path);
     const prefix = operand.includes('/') ? operand.slice(0, operand.lastIndexOf('/') + 1) : '';
-    const dirEntries = await fs.list(parentPath(path));
-    const entries = dirEntries
+    const entries = (await fs.list(parentPath(path)))
       .filter((e) => globMatch(pattern, e.name) && (showDot || !e.name.startsWith('.') || pattern.startsWith('.')))
       .map((info) => ({ info, name: prefix + info.name }))
       .sort(byName);
@@ -56,9 +55,7 @@ async function collect(
   const info = await fs.stat(path);
   if (info.type !== 'dir') return { entries: [{ info, name: operand ?? info.name }], dir: undefined };
   const prefix = prefixNames && operand !== undefined ? (operand.endsWith('/') ? operand : `${operand}/`) : '';
-  const entries = (await fs.list(path))
-    .filter((e) => showDot || !e.name.startsWith('.'))
-    .map((e) => ({ info: e, name: prefix + e.name }));
+  const entries = await dirEntries(s, path, showDot, prefix);
   if (dots === 'always' || (dots === 'with-a' && showDot)) {
     // ProFTPD mod_ls with -a (and STAT always): the directory itself and its parent,
     // sorted in with the rest (`..` of the root is the root: nothing is above it for the session).
@@ -66,6 +63,11 @@ async function collect(
     entries.push({ info, name: `${prefix}.` }, { info: parent, name: `${prefix}..` });
   }
   return { entries: entries.sort(byName), dir: info };
+}
+
+/** A directory's entries (names starting with `.` only with `showDot`), each named `prefix` + its name; unsorted. */
+async function dirEntries(s: Session, path: string, showDot: boolean, prefix = ''): Promise<Listing['entries']> {
+  return (await userFs(s).list(path)).filter((e) => showDot || !e.name.startsWith('.')).map((e) => ({ info: e, name: prefix + e.name }));
 }
 
 /** Encode lines lazily, a batch at a time, so a huge directory never becomes one string. */
@@ -141,7 +143,7 @@ async function listLike(s: Session, c: Cmd, names: boolean): Promise<void> {
   }
   const now = s.clock.now();
   const lines = listing.entries.map((e) => (names ? e.name : formatListLine(e.info, now, e.name)) + '\r\n');
-  if (!names && listing.dir !== undefined && listRecursive(c.arg)) {
+  if (!names && listing.dir !== undefined && args.recursive) {
     const top = args.path === undefined ? s.cwd : s.resolve(args.path);
     if (top !== undefined) await recurse(s, top, args.path, listing.entries, args.all, now, lines, 1);
   }
@@ -174,10 +176,7 @@ async function recurse(
     const label = shown === undefined ? name : `${shown.replace(/\/+$/, '')}/${name}`;
     let children: Listing['entries'];
     try {
-      children = (await userFs(s).list(path))
-        .filter((c) => showDot || !c.name.startsWith('.'))
-        .map((c) => ({ info: c, name: c.name }))
-        .sort(byName);
+      children = (await dirEntries(s, path, showDot)).sort(byName);
     } catch {
       continue;
     }

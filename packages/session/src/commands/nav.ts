@@ -7,7 +7,7 @@ import { formatTimeVal, parseMfmtArg } from '@ftpkit/command';
 import { quotePathname } from '@ftpkit/reply';
 import { settingAt } from '../config.js';
 import type { Session } from '../core.js';
-import { errorCode, fileErrorReply, strerror } from '../errors.js';
+import { PATH_LOOKUP_ERRORS, errorCode, fileErrorReply, strerror } from '../errors.js';
 
 import { parentPath } from '../path.js';
 import type { FileInfo, FileSystem } from '../ports.js';
@@ -218,8 +218,6 @@ export async function mdtm(s: Session, c: Cmd): Promise<void> {
 
 /** A time-val's shape (RFC 3659 §2.3), whether or not the date exists. */
 const TIME_SHAPE = /^\d{14}(?:\.\d+)?$/;
-/** Errors that mean the file is not there. */
-const MISSING: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR']);
 
 /** MFMT time-val path (draft-somers-ftp-mfxx §3): `213 Modify=<time-val>; <path>`. */
 export async function mfmt(s: Session, c: Cmd): Promise<void> {
@@ -245,8 +243,8 @@ export async function mfmt(s: Session, c: Cmd): Promise<void> {
   try {
     await userFs(s).setModificationTime(path, mtime);
   } catch (error) {
-    // A file that is not there is 550; one whose time cannot be set is 501 (ProFTPD).
-    if (MISSING.has(errorCode(error))) fail(s, pathArg, error);
+    // A path that leads nowhere is 550; a file whose time cannot be set is 501 (ProFTPD).
+    if (PATH_LOOKUP_ERRORS.has(errorCode(error))) fail(s, pathArg, error);
     else s.reply(501, `${pathArg}: ${strerror(error)}`);
     return;
   }
