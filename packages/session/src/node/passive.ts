@@ -42,46 +42,21 @@ type Gate = Pick<PassiveRequest, 'accept' | 'onRejected'>;
 /** Socket errors end in 'close'; one shared listener instead of one closure per socket. */
 const ignore = (): void => undefined;
 
-/** One bound listening socket, and the listener using it. */
-class PassiveSocket {
-  readonly server: net.Server;
-  readonly port: number;
-  readonly exposedPort: number;
-  readonly fallback: boolean;
-  /** The listener using the socket (undefined once it closed). */
-  user: SocketPassiveListener | undefined = undefined;
-  readonly #release: () => void;
-
-  constructor(server: net.Server, bound: { port: number; exposedPort: number; fallback: boolean }, release: () => void) {
-    this.server = server;
-    this.port = bound.port;
-    this.exposedPort = bound.exposedPort;
-    this.fallback = bound.fallback;
-    this.#release = release;
-    // An accept error (EMFILE…) must not crash the process; the listener stays.
-    server.on('error', ignore);
-    server.on('connection', (socket: net.Socket) => {
-      socket.on('error', ignore);
-      const user = this.user;
-      if (user === undefined) socket.destroy();
-      else user.arrived(socket);
-    });
-    server.once('close', () => this.user?.close());
-  }
-
+/** What a passive listener was bound to, and how to give it back. */
+interface Bound {
+  port: number;
+  exposedPort: number;
+  fallback: boolean;
   /** Stops listening and returns the lease. */
-  close(): void {
-    this.user = undefined;
-    this.#release();
-  }
+  release: () => void;
 }
 
-/** A passive listener whose accepted sockets wait in a queue. */
+/** A passive listener (one listening socket) whose accepted sockets wait in a queue. */
 class SocketPassiveListener implements PassiveListener {
   readonly port: number;
   readonly exposedPort: number;
   readonly fallback: boolean;
-  readonly #socket: PassiveSocket;
+  readonly #release: () => void;
   readonly #gate: Gate;
   readonly #wrap: (socket: net.Socket) => DataConnection;
   readonly #onSocket: PassiveOptions['onSocket'];
@@ -89,19 +64,25 @@ class SocketPassiveListener implements PassiveListener {
   readonly #waiters: Array<(c: DataConnection | undefined) => void> = [];
   #closed = false;
 
-  constructor(socket: PassiveSocket, gate: Gate, wrap: (socket: net.Socket) => DataConnection, onSocket: PassiveOptions['onSocket']) {
-    this.#socket = socket;
-    this.port = socket.port;
-    this.exposedPort = socket.exposedPort;
-    this.fallback = socket.fallback;
+  constructor(server: net.Server, bound: Bound, gate: Gate, wrap: (socket: net.Socket) => DataConnection, onSocket: PassiveOptions['onSocket']) {
+    this.port = bound.port;
+    this.exposedPort = bound.exposedPort;
+    this.fallback = bound.fallback;
+    this.#release = bound.release;
     this.#gate = gate;
     this.#wrap = wrap;
     this.#onSocket = onSocket;
-    socket.user = this;
+    // An accept error (EMFILE…) must not crash the process; the listener stays.
+    server.on('error', ignore);
+    server.on('connection', (socket: net.Socket) => {
+      socket.on('error', ignore);
+      this.#arrived(socket);
+    });
+    server.once('close', () => this.close());
   }
 
-  /** A connection on the socket while this listener uses it. */
-  arrived(socket: net.Socket): void {
+  /** A connection on the socket: dropped once closed, when the queue is full, or from a stranger. */
+  #arrived(socket: net.Socket): void {
     if (this.#closed || this.#queue.length >= MAX_QUEUED) {
       socket.destroy();
       return;
@@ -138,8 +119,7 @@ class SocketPassiveListener implements PassiveListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const socket = this.#socket;
-    if (socket.user === this) socket.close();
+    this.#release();
     for (const s of this.#queue.splice(0)) s.destroy();
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
   }
@@ -171,15 +151,21 @@ export async function listenPassive(
   wrap: (socket: net.Socket) => DataConnection,
 ): Promise<PassiveResult> {
   const backlog = options.backlog ?? 8;
-  let socket: PassiveSocket;
+  let server: net.Server;
+  let bound: Bound;
   if (request.ports === undefined) {
     const r = await listenKernel(host, backlog);
     if (!r.ok) return { ok: false, reason: 'error', message: r.message };
-    const server = r.server;
-    const release = (): void => {
-      if (server.listening) server.close();
+    const kernel = r.server;
+    server = kernel;
+    bound = {
+      port: r.port,
+      exposedPort: r.port,
+      fallback: false,
+      release: () => {
+        if (kernel.listening) kernel.close();
+      },
     };
-    socket = new PassiveSocket(server, { port: r.port, exposedPort: r.port, fallback: false }, release);
   } else {
     // The owner is the client's canonical address: also the peer key that lets the client
     // take back its own cooling ports when none is free (the allocator's coolingReuse).
@@ -187,7 +173,8 @@ export async function listenPassive(
     const owner = request.owner;
     const r = await listenTcp(request.ports, now === undefined ? { host, owner, peer: owner, backlog } : { host, owner, peer: owner, backlog, now });
     if (!r.ok) return { ok: false, reason: r.reason, message: r.message };
-    socket = new PassiveSocket(r.server, r, r.close);
+    server = r.server;
+    bound = { port: r.port, exposedPort: r.exposedPort, fallback: r.fallback, release: r.close };
   }
-  return { ok: true, listener: new SocketPassiveListener(socket, request, wrap, options.onSocket) };
+  return { ok: true, listener: new SocketPassiveListener(server, bound, request, wrap, options.onSocket) };
 }
