@@ -200,6 +200,30 @@ describe('LIST -R and STAT with a glob', () => {
     expect(names).toEqual(['a.txt', 'd', 'empty', '', 'd:', 'e', '', 'd/e:', 'f.txt', '']);
   });
 
+  it('LIST -R reads each subdirectory only when the data connection takes the lines before it', async () => {
+    const h = new Harness();
+    h.fs.addDir('/d');
+    h.fs.addDir('/d/e');
+    h.fs.addFile('/d/e/f.txt', 'x');
+    const listed: string[] = [];
+    const list = h.fs.list.bind(h.fs);
+    h.fs.list = (path: string) => {
+      listed.push(path);
+      return list(path);
+    };
+    await h.login();
+    await h.send('PASV');
+    const conn = h.data.last.connect('127.0.0.1', 50001);
+    conn.hold();
+    expect(await h.send('LIST -R')).toEqual(['150 Opening ASCII mode data connection for file list']);
+    expect(listed).toEqual(['/']);
+    conn.release();
+    await settle();
+    expect(h.control.take()).toEqual(['226 Transfer complete']);
+    expect(listed).toEqual(['/', '/d', '/d/e']);
+    expect(conn.text()).toContain('\r\nd/e:\r\n');
+  });
+
   it('STAT takes its operand literally', async () => {
     const h = await ready();
     expect(await h.send('STAT *.txt')).toEqual(['450 *.txt: No such file or directory']);

@@ -70,15 +70,34 @@ async function dirEntries(s: Session, path: string, showDot: boolean, prefix = '
   return (await userFs(s).list(path)).filter((e) => showDot || !e.name.startsWith('.')).map((e) => ({ info: e, name: prefix + e.name }));
 }
 
+/** Lines of a listing: all at hand, or produced as the data connection takes them (LIST -R). */
+type Lines = readonly string[] | AsyncIterable<string>;
+
+/** Lines a data chunk carries. */
+const LINES_PER_CHUNK = 128;
+
 /** Encode lines lazily, a batch at a time, so a huge directory never becomes one string. */
-async function* linesSource(lines: readonly string[], t: Transfer, s: Session): ByteSource {
+async function* linesSource(lines: Lines, t: Transfer, s: Session): ByteSource {
   const encoder = new TextEncoder();
-  for (let i = 0; i < lines.length; i += 128) {
-    const chunk = encoder.encode(lines.slice(i, i + 128).join(''));
-    t.bytes += chunk.length;
+  const chunk = (batch: readonly string[]): Uint8Array => {
+    const bytes = encoder.encode(batch.join(''));
+    t.bytes += bytes.length;
     t.lastProgressAt = s.clock.now();
-    yield chunk;
+    return bytes;
+  };
+  if (Array.isArray(lines)) {
+    for (let i = 0; i < lines.length; i += LINES_PER_CHUNK) yield chunk(lines.slice(i, i + LINES_PER_CHUNK));
+    return;
   }
+  let batch: string[] = [];
+  for await (const line of lines) {
+    batch.push(line);
+    if (batch.length === LINES_PER_CHUNK) {
+      yield chunk(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield chunk(batch);
 }
 
 /**
@@ -88,7 +107,7 @@ async function* linesSource(lines: readonly string[], t: Transfer, s: Session): 
 async function sendListing(
   s: Session,
   t: Transfer,
-  lines: readonly string[],
+  lines: Lines,
   what: string,
   failure?: { code: number; text: string },
 ): Promise<void> {
@@ -143,11 +162,23 @@ async function listLike(s: Session, c: Cmd, names: boolean): Promise<void> {
   }
   const now = s.clock.now();
   const lines = listing.entries.map((e) => (names ? e.name : formatListLine(e.info, now, e.name)) + '\r\n');
-  if (!names && listing.dir !== undefined && args.recursive) {
-    const top = args.path === undefined ? s.cwd : s.resolve(args.path);
-    if (top !== undefined) await recurse(s, top, args.path, listing.entries, args.all, now, lines, 1);
-  }
-  return sendListing(s, t, lines, 'file list');
+  const top = !names && listing.dir !== undefined && args.recursive ? (args.path === undefined ? s.cwd : s.resolve(args.path)) : undefined;
+  if (top === undefined) return sendListing(s, t, lines, 'file list');
+  return sendListing(s, t, recursiveLines(s, lines, top, args.path, listing.entries, args.all, now), 'file list');
+}
+
+/** The top directory's lines, then its subdirectories' ({@link recurse}), read as they are sent. */
+async function* recursiveLines(
+  s: Session,
+  lines: readonly string[],
+  top: string,
+  shown: string | undefined,
+  entries: Listing['entries'],
+  all: boolean,
+  now: number,
+): AsyncGenerator<string> {
+  yield* lines;
+  yield* recurse(s, top, shown, entries, all, now, 1);
 }
 
 const MAX_DEPTH = 32;
@@ -155,18 +186,18 @@ const MAX_DEPTH = 32;
 /**
  * `LIST -R` as ProFTPD's mod_ls writes it: after a directory's lines, each subdirectory in
  * order, depth first, as an empty line, `<path>:` and its lines. A directory that cannot
- * be read is left out, header and all.
+ * be read is left out, header and all. A generator: a directory is read only when the data
+ * connection has taken what came before, so a large tree is never held in memory whole.
  */
-async function recurse(
+async function* recurse(
   s: Session,
   dir: string,
   shown: string | undefined,
   entries: Listing['entries'],
   all: boolean,
   now: number,
-  lines: string[],
   depth: number,
-): Promise<void> {
+): AsyncGenerator<string> {
   if (depth > MAX_DEPTH) return;
   const showDot = all || s.cfg.showDotFiles;
   for (const e of entries) {
@@ -180,8 +211,9 @@ async function recurse(
     } catch {
       continue;
     }
-    lines.push(`\r\n${label}:\r\n`, ...children.map((c) => `${formatListLine(c.info, now, c.name)}\r\n`));
-    await recurse(s, path, label, children, all, now, lines, depth + 1);
+    yield `\r\n${label}:\r\n`;
+    for (const c of children) yield `${formatListLine(c.info, now, c.name)}\r\n`;
+    yield* recurse(s, path, label, children, all, now, depth + 1);
   }
 }
 
