@@ -32,6 +32,7 @@ import {
   type Settings,
   type SettingsLayer,
 } from './model.js';
+import { PER_DIRECTORY_KEYS } from './schema.js';
 
 /** Result of a selection: a value, or an FTP reply to send. */
 export type Selection<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: string; readonly replyCode: number; readonly message: string } };
@@ -285,9 +286,6 @@ export function resolveSessionConfig(config: FtpkitConfig, ctx: SessionContext):
   return { ok: true, value: effective };
 }
 
-/** The settings `<Directory>` sections can hold (`DirectorySettings`). */
-const DIRECTORY_KEYS: readonly (keyof DirectorySettings)[] = ['allowOverwrite', 'allowStoreRestart', 'allowRetrieveRestart', 'deleteAbortedStores', 'hiddenStores', 'umask'];
-
 /**
  * mod_ifsession removes a single-valued directive that a merged `<IfClass>`/`<IfUser>`/
  * `<IfGroup>` section sets from the whole server tree before adding the section's own
@@ -297,7 +295,7 @@ const DIRECTORY_KEYS: readonly (keyof DirectorySettings)[] = ['allowOverwrite', 
  * drops the pair.)
  */
 function withoutMergedKeys(settings: Settings, setBy: Partial<Record<keyof Settings, unknown>>, applied: readonly Layer<SettingsLayer>[]): Settings {
-  const keys = DIRECTORY_KEYS.filter((k) => setBy[k] !== undefined);
+  const keys = PER_DIRECTORY_KEYS.filter((k) => setBy[k] !== undefined);
   if (keys.length === 0 || settings.directories.every((d) => d.settings === undefined)) return settings;
   const merged = new Set(applied.flatMap((l) => l.content.directories ?? []));
   const directories = settings.directories.map((d): DirectorySection => {

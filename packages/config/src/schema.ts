@@ -3,7 +3,7 @@
  * but cannot apply (notes), what ProFTPD has and ftpkit does not implement (reported
  * by name), and the contexts each may appear in (ProFTPD `CHECK_CONF`).
  */
-import type { DaemonSettings, Settings } from './model.js';
+import type { DaemonSettings, DirectorySettings, Settings } from './model.js';
 import * as v from './values.js';
 
 /** Configuration contexts. `<IfClass>`/`<IfUser>`/`<IfGroup>` take their parent's. */
@@ -243,18 +243,17 @@ const UNSUPPORTED = new Map<string, string>(UNSUPPORTED_CORE.split(/\s+/).filter
 /** Unsupported sections (their contents are skipped). */
 export const UNSUPPORTED_SECTIONS: readonly string[] = ['IfVersion', 'IfOption'];
 
+/** The setting directives allowed inside `<Directory>`, as the schema's contexts say. */
+const PER_DIRECTORY_SPECS: readonly SettingSpec[] = SETTING_DIRECTIVES.filter((d) => d.contexts.includes('dir'));
+
 /**
  * Settings ftpkit applies per directory: inside `<Directory>` they apply to the paths
  * the section covers (see `DirectorySettings`).
  */
-export const PER_DIRECTORY_SETTINGS: readonly string[] = [
-  'AllowOverwrite',
-  'AllowStoreRestart',
-  'AllowRetrieveRestart',
-  'HiddenStores',
-  'DeleteAbortedStores',
-  'Umask',
-];
+export const PER_DIRECTORY_SETTINGS: readonly string[] = PER_DIRECTORY_SPECS.map((d) => d.name);
+
+/** The same settings by their key in `Settings` and `DirectorySettings`. */
+export const PER_DIRECTORY_KEYS: readonly (keyof DirectorySettings)[] = PER_DIRECTORY_SPECS.map((d) => d.key as keyof DirectorySettings);
 
 /**
  * Settings ProFTPD also accepts inside `<Directory>` (per path), which ftpkit applies
